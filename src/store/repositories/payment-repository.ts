@@ -212,6 +212,17 @@ function holding(held: HeldBankId): Condition {
 }
 
 /**
+ * The row still as a sender last wrote it (`lastWrote`): RECEIVED, or SENDING under the same bank
+ * id. Null when `lastWrote` is neither (SENDING under no id, or settled): no row is the sender's then.
+ */
+function asLastWritten(lastWrote: SenderLastWrote | null): Condition | null {
+  if (lastWrote?.state === 'RECEIVED') return { sql: "state = 'RECEIVED'", params: [] };
+  if (lastWrote?.state !== 'SENDING' || lastWrote.bank === null || lastWrote.bankTransactionId === null) return null;
+  const held = holding(lastWrote);
+  return { sql: `(state = 'SENDING'${held.sql})`, params: held.params };
+}
+
+/**
  * A stored payment in clear: its answer (result_json, sealed for its row) opened with `sealer`.
  * With `verified`, its MAC is checked first: IntegrityError (AUDIT_INTEGRITY) when it does not
  * match, so nothing is reported from a payment changed in the database.
@@ -603,10 +614,9 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   async markSending(id: number, sending: SendingFields, now: number, from: SenderLastWrote): Promise<boolean> {
     // Only from what this sender last wrote: a row settled, checked or moved on meanwhile is not its to send.
-    if (from.state === 'RECEIVED') return this.write('update', id, { state: 'SENDING', ...sending }, now, '', { sql: " AND state = 'RECEIVED'", params: [] });
-    if (from.state !== 'SENDING' || from.bank === null || from.bankTransactionId === null) return false;
-    const held = holding(from);
-    return this.write('update', id, { state: 'SENDING', ...sending }, now, '', { sql: ` AND state = 'SENDING'${held.sql}`, params: held.params });
+    const own = asLastWritten(from);
+    if (own === null) return false;
+    return this.write('update', id, { state: 'SENDING', ...sending }, now, '', { sql: ` AND ${own.sql}`, params: own.params });
   }
 
   async enterReview(id: number, now: number): Promise<void> {
@@ -789,8 +799,9 @@ export class SqlPaymentRepository implements PaymentRepository {
 
   /** Deletes the reservation only while it is RECEIVED, or SENDING under the bank id `lastWrote` holds; false otherwise. */
   async release(id: number, lastWrote: SenderLastWrote | null): Promise<boolean> {
-    if (lastWrote?.state !== 'SENDING' || lastWrote.bank === null || lastWrote.bankTransactionId === null) return this.deleteWithEvent(id, "state = 'RECEIVED'", [], Date.now());
-    const held = holding(lastWrote);
-    return this.deleteWithEvent(id, `(state = 'RECEIVED' OR (state = 'SENDING'${held.sql}))`, held.params, Date.now());
+    // A reservation never routed is released whatever this sender knows of it (nothing was sent under any id).
+    const own = asLastWritten(lastWrote);
+    if (own === null || lastWrote?.state === 'RECEIVED') return this.deleteWithEvent(id, "state = 'RECEIVED'", [], Date.now());
+    return this.deleteWithEvent(id, `(state = 'RECEIVED' OR ${own.sql})`, own.params, Date.now());
   }
 }
