@@ -173,4 +173,49 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
       await bounded.close();
     }
   });
+
+  it('a day past the bound, after the sweep found a break from before that day, is not provable naming the sweep\'s finding on every later reading (never "proved on the sweep\'s next run"); put back, the sweep seals it', async () => {
+    const broken = midnight(320);
+    const start = broken + 3 * DAY;
+    const now = start + 2 * DAY + 10 * HOUR;
+    // The break: an earlier day's payment's newest event deleted with its link, its row set back (as an attacker without a key).
+    const { ids, reserved } = await paidOn(broken, 2);
+    const { account } = await paidOn(start, 2);
+    const settled = await copyRow(store().db, 'payments', 'id = ?', [ids[0]]);
+    const event = await copyRow(store().db, 'payment_events', 'payment_id = ? AND seq = (SELECT MAX(seq) FROM payment_events WHERE payment_id = ?)', [ids[0], ids[0]]);
+    const link = await copyRow(store().db, 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
+    const bounded = searchAt(now, { readingChainLinks: 1 });
+    await store().db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await store().db.execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await writeBack(store().db, 'payments', reserved[0], 'id = ?', [ids[0]]);
+    try {
+      // The sweep asks from its window's start, before the day read: it finds the break and seals nothing.
+      expect(await bounded.sealClosedDays(now)).to.deep.include({ sealed: 0 });
+      for (const run of ['after the run that found it', 'after another run']) {
+        const read = await bounded.fromAccount(account, start, start + DAY);
+        expect(read.leftToSweep, run).to.equal(undefined);
+        expect(read.unprovable?.days, run).to.deep.equal([label(start)]);
+        expect(read.unprovable?.problem, run).to.contain('the seal sweep found the audit chains broken since').and.to.contain('proves no later day until an operator resolves it');
+        expect(read.unprovable?.problem, run).to.contain(`link ${String(link.seq)} of chain ${String(link.writer_id)} is missing`);
+        expect(read.unchecked, run).to.include(label(start));
+        expect(await sealsOf(account, start), run).to.deep.equal([]);
+        expect((await bounded.sealClosedDays(now)).sealed, run).to.equal(0);
+      }
+    } finally {
+      await insertRow(store().db, 'payment_events', event);
+      await insertRow(store().db, 'audit_chain', link);
+      await writeBack(store().db, 'payments', settled, 'id = ?', [ids[0]]);
+    }
+    try {
+      // Put back: the sweep proves the chains hold and seals the day; the reading holds it to its seal.
+      await bounded.sealClosedDays(now);
+      expect(await sealsOf(account, start)).to.deep.equal([2]);
+      const held = await bounded.fromAccount(account, start, start + DAY);
+      expect(held.unprovable).to.equal(undefined);
+      expect(held.leftToSweep).to.equal(undefined);
+      expect(held.unchecked).not.to.include(label(start));
+    } finally {
+      await bounded.close();
+    }
+  });
 });

@@ -997,8 +997,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * finds the chains hold. A reading's guard walks at most limits.readingChainLinks links (the
    * sweep's walks them whole): a longer walk proves nothing either way, so those days are not
    * sealed, are listed as not checked and as `leftToSweep`, and the sweep is asked for those older
-   * than its window (requestSweep); unless a run of the sweep found the chains broken over them
-   * (sweepFinding), then they are `unprovable` with that problem.
+   * than its window (requestSweep); unless a run of the sweep found the chains broken
+   * (sweepFinding: over them, or before them, which keeps it from proving them), then they are
+   * `unprovable` with that problem.
    */
   private async reconcile(
     sourceAccount: string,
@@ -1019,12 +1020,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (typeof answer === 'object') {
       this.requestSweep(sourceAccount, sealed);
       const found = this.#sweepFinding;
-      if (found === null || found.since < jakartaDayStart(Math.min(...sealed))) {
+      if (found === null) {
         log.info({ days, left: answer.left }, 'reconciliation days not sealed by this reading: proving the audit chains since then is left to the seal sweep');
         return { ...period, unchecked, leftToSweep: { days, detail: answer.left } };
       }
-      // Links since the sweep's start are among those since these days' start: its problem is theirs.
-      answer = found.problem;
+      // From the sweep's start on, its problem is theirs: links since these days' start are among
+      // those it walked. From before their start, the break may lie before them; but the sweep
+      // proves nothing past a break until an operator resolves it (runGuard asks from its
+      // window's start each run), so "proved on its next run" would never come true: said so.
+      answer =
+        found.since >= jakartaDayStart(Math.min(...sealed))
+          ? found.problem
+          : `the seal sweep found the audit chains broken since ${dayLabel(jakartaDay(found.since))}, before these days, and proves no later day until an operator resolves it (gerbang audit verify, then accept-rollback): ${found.problem}`;
     }
     // Proved whole against histories that may have lost their newest events: not sealed, and said so.
     log.error({ days, problem: answer }, 'reconciliation days not sealed: the audit chains do not hold as a whole, or the rows read changed before they were proved');
