@@ -161,6 +161,15 @@ export const MAX_STATEMENT_DAYS = 31;
  */
 export const STATEMENT_MAX_LINES = 9000;
 
+/**
+ * Bytes of a statement answer read at most (BankRequest.maxResponseBytes), where any other answer
+ * is cut at the egress's 1 MiB: lines as the bank writes them (a SNAP line with its amounts,
+ * remark and ids is 300-500 bytes) fill 1 MiB after 2,000-3,500 of the STATEMENT_MAX_LINES, and
+ * a statement cut short by that bound proves nothing, so a busy account's payments in doubt went
+ * to review. 8 MiB holds the cap's lines at over 900 bytes each.
+ */
+export const STATEMENT_MAX_BYTES = 8 * 1024 * 1024;
+
 export interface StatementQuery {
   accountNumber: string;
   /** yyyy-MM-dd (UTC+7), inclusive; at most 31 days apart. */

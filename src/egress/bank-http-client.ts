@@ -64,6 +64,8 @@ export interface BankRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** Bytes of the answer read at most, where this call's answer may be longer than any other (a statement: STATEMENT_MAX_BYTES); the client's maxResponseBytes otherwise. */
+  maxResponseBytes?: number;
 }
 
 export interface BankResponse {
@@ -110,7 +112,7 @@ export function createBankHttpClient(options: BankHttpClientOptions): BankHttpCl
       } catch (error) {
         throw translate(error);
       }
-      return { statusCode: res.statusCode, headers: flatten(res.headers), body: await readBody(res, maxBytes, bodyDeadlineMs) };
+      return { statusCode: res.statusCode, headers: flatten(res.headers), body: await readBody(res, req.maxResponseBytes ?? maxBytes, bodyDeadlineMs) };
     },
     close: () => dispatcher.close(),
   };

@@ -103,6 +103,30 @@ forEachBackend('In-doubt resolver, reading the statement a SNAP bank writes', (d
     });
   });
 
+  describe('when the statement\'s lines, written in full as the bank writes them, take more than 1 MiB (5000 lines), the debit among the last', () => {
+    it('reads the whole answer and settles SUCCESS (a statement is not cut at the 1 MiB any other answer is)', async function () {
+      this.timeout(30_000);
+      const transfer = transferOf('777780.00');
+      // A line with what SNAP's statement (14) gives beside the four fields read: balances, the origin amount, ids, a status.
+      const full = (row: StatementRow, i: number) => ({
+        detailBalance: { startAmount: [{ amount: { value: '150000000.00', currency: 'IDR' } }], endAmount: [{ amount: { value: '149999000.00', currency: 'IDR' } }] },
+        originAmount: row.amount,
+        transactionId: `2026120700${String(i).padStart(8, '0')}`,
+        transactionDetailStatus: 'SUCCESS',
+        detailInfo: { channel: 'KBB', branchCode: '0938', trailer: `0712/FTSCY/WS95051 ${row.amount.value} PT SUMBER MAKMUR SENTOSA ABADI JAYA` },
+        remark: row.remark ?? `TRSF E-BANKING DB 0712/FTSCY/WS95051 PEMBAYARAN INV-${i}`,
+        ...row,
+      });
+      statement = (day) => [
+        ...otherDebits(day, 4999),
+        { amount: { value: '777780.00', currency: 'IDR' }, transactionDate: `${day}T09:00:00+07:00`, remark: `TRF ${transfer.transactionId as string}`, type: 'DEBIT' },
+      ].map(full);
+      expect(Buffer.byteLength(JSON.stringify(statement('2026-12-07'))), 'more than the 1 MiB of any other answer').to.be.above(1024 * 1024);
+      const { payment } = await payAndResolveAfterDayClose(transfer);
+      expect(payment.state).to.equal('SUCCESS');
+    });
+  });
+
   describe('when the bank writes the debit\'s time in UTC, on the UTC day before the transfer\'s Jakarta day', () => {
     it('finds the debit on its Jakarta day and settles SUCCESS, never FAILED', async function () {
       this.timeout(20_000);

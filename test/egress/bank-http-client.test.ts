@@ -179,6 +179,18 @@ describe('Bank HTTP client (egress)', () => {
       await http.close();
       expect(error).to.include({ code: 'BANK_RESPONSE_TOO_LARGE', sent: true });
     });
+
+    it('reads a longer answer where the request allows it (a statement), and that bound only for that request', async () => {
+      const url = await bank((_req, res) => res.end('x'.repeat(4096)));
+      const http = client(url, { maxResponseBytes: 1024 });
+      const read = await http.request({ method: 'GET', path: '/', headers: {}, maxResponseBytes: 8 * 1024 });
+      const error = await caught(http.request({ method: 'GET', path: '/', headers: {} }));
+      const past = await caught(http.request({ method: 'GET', path: '/', headers: {}, maxResponseBytes: 2048 }));
+      await http.close();
+      expect(read.body).to.have.length(4096);
+      expect(error).to.include({ code: 'BANK_RESPONSE_TOO_LARGE', sent: true });
+      expect(past).to.include({ code: 'BANK_RESPONSE_TOO_LARGE', sent: true });
+    });
   });
 
   describe('when the base URL has a path', () => {

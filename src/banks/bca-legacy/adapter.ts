@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/index.js';
 import { isEgressError, type BankHttpClient, type BankRequest } from '../../egress/index.js';
 import Joi from 'joi';
-import { STATEMENT_MAX_LINES, transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
+import { STATEMENT_MAX_BYTES, STATEMENT_MAX_LINES, transferOperation, type AccountBalance, type AccountInquiryResult, type AccountStatement, type BankAdapter, type BankCallContext, type BankTokenCache, type IntrabankTransferOrder, type InterbankTransferOrder, type StatusOutcome, type TransferOutcome, type TransferStatusQuery } from '../types.js';
 import { requireReportedFields } from '../common/reported-fields.js';
 import { withReauth as sharedWithReauth, type AttemptVerdict } from '../common/with-reauth.js';
 import { createExchange, type ExchangeFn } from './bank-exchange.js';
@@ -165,7 +165,7 @@ export function createBcaLegacyAdapter(options: BcaLegacyAdapterOptions): BankAd
         StartDate: query.from,
         EndDate: query.to,
       });
-      const value = await readOnly(ctx, 'statement', (token) => signed(options, now, 'GET', path, token, ''), STATEMENT_ANSWER);
+      const value = await readOnly(ctx, 'statement', (token) => ({ ...signed(options, now, 'GET', path, token, ''), maxResponseBytes: STATEMENT_MAX_BYTES }), STATEMENT_ANSWER);
       return {
         accountNumber: query.accountNumber,
         currency: value.Currency,

@@ -9,6 +9,7 @@ import { requireReportedFields } from '../common/reported-fields.js';
 import { createTokenProvider } from '../common/token-provider.js';
 import { withReauth } from '../common/with-reauth.js';
 import {
+  STATEMENT_MAX_BYTES,
   STATEMENT_MAX_LINES,
   transferOperation,
   type AccountBalance,
@@ -166,7 +167,8 @@ export function createSnapAdapter(options: SnapAdapterOptions): BankAdapter {
     const serviceCode = profile.serviceCodes[service];
     return withToken(ctx, async (token) => {
       const externalId = await options.nextExternalId();
-      const result = await exchange(ctx, operation, signed(service, token, JSON.stringify(withBankFields(service, payload(externalId))), externalId));
+      const request = signed(service, token, JSON.stringify(withBankFields(service, payload(externalId))), externalId);
+      const result = await exchange(ctx, operation, service === 'statement' ? { ...request, maxResponseBytes: STATEMENT_MAX_BYTES } : request);
       if (!result.ok) throw unreachable(result.error, 'nothing was executed');
       return readInquiry(result.response, serviceCode, schema);
     });
