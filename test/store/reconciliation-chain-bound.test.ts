@@ -44,6 +44,37 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
     return { account, ids, reserved };
   }
 
+  /**
+   * A payment's newest event deleted with its link, its row set back as reserved under the MAC it
+   * had then (as an attacker without a key): it agrees with the history left. Returns the link cut
+   * and what puts it all back.
+   */
+  async function rollBackNewest(id: number, reserved: Row): Promise<{ link: Row; putBack: () => Promise<void> }> {
+    const settled = await copyRow(store().db, 'payments', 'id = ?', [id]);
+    const event = await copyRow(store().db, 'payment_events', 'payment_id = ? AND seq = (SELECT MAX(seq) FROM payment_events WHERE payment_id = ?)', [id, id]);
+    const link = await copyRow(store().db, 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
+    await store().db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+    await store().db.execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
+    await writeBack(store().db, 'payments', reserved, 'id = ?', [id]);
+    return {
+      link,
+      putBack: async () => {
+        await insertRow(store().db, 'payment_events', event);
+        await insertRow(store().db, 'audit_chain', link);
+        await writeBack(store().db, 'payments', settled, 'id = ?', [id]);
+      },
+    };
+  }
+
+  /** The day starting at `start` of `account` sealed with `rows` rows, and a reading of it held to its seal: neither unprovable nor left, checked. */
+  async function heldToItsSeal(search: SqlPaymentSearchRepository, account: string, start: number, rows: number): Promise<void> {
+    expect(await sealsOf(account, start)).to.deep.equal([rows]);
+    const held = await search.fromAccount(account, start, start + DAY);
+    expect(held.unprovable).to.equal(undefined);
+    expect(held.leftToSweep).to.equal(undefined);
+    expect(held.unchecked).not.to.include(label(start));
+  }
+
   it('a reading with a tiny bound seals nothing and counts the day as not checked, naming it left to the seal sweep; the sweep seals it and a later reading holds it to its seal', async () => {
     const start = midnight(100);
     const now = start + 2 * DAY + 10 * HOUR;
@@ -125,17 +156,10 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
     const start = midnight(200);
     const now = start + 40 * DAY + 10 * HOUR;
     const { account, ids, reserved } = await paidOn(start, 2);
-    // The first payment (its settle event not its chain's head): its row as settled, its settle event and that event's link.
-    const id = ids[0];
-    const settled = await copyRow(store().db, 'payments', 'id = ?', [id]);
-    const event = await copyRow(store().db, 'payment_events', 'payment_id = ? AND seq = (SELECT MAX(seq) FROM payment_events WHERE payment_id = ?)', [id, id]);
-    const link = await copyRow(store().db, 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
     const within = searchAt(now);
     const bounded = searchAt(now, { readingChainLinks: 1 });
-    await store().db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-    await store().db.execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
-    // Its row set back as its reserve left it, under the MAC it had then: it agrees with the history left.
-    await writeBack(store().db, 'payments', reserved[0], 'id = ?', [id]);
+    // The first payment (its settle event not its chain's head) rolled back to its reservation.
+    const { link, putBack } = await rollBackNewest(ids[0], reserved[0]);
     try {
       const inBound = await within.fromAccount(account, start, start + DAY);
       expect(inBound.unprovable?.days).to.deep.equal([label(start)]);
@@ -156,18 +180,12 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
       expect(found.unchecked).to.include(label(start));
       expect(await sealsOf(account, start)).to.deep.equal([]);
     } finally {
-      await insertRow(store().db, 'payment_events', event);
-      await insertRow(store().db, 'audit_chain', link);
-      await writeBack(store().db, 'payments', settled, 'id = ?', [id]);
+      await putBack();
     }
     try {
       // Put back: the sweep proves the chains hold now, and reads and seals the span asked.
       expect((await bounded.sealClosedDays(now)).requested).to.equal(1);
-      expect(await sealsOf(account, start)).to.deep.equal([2]);
-      const held = await bounded.fromAccount(account, start, start + DAY);
-      expect(held.unprovable).to.equal(undefined);
-      expect(held.leftToSweep).to.equal(undefined);
-      expect(held.unchecked).not.to.include(label(start));
+      await heldToItsSeal(bounded, account, start, 2);
     } finally {
       await within.close();
       await bounded.close();
@@ -178,16 +196,11 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
     const broken = midnight(320);
     const start = broken + 3 * DAY;
     const now = start + 2 * DAY + 10 * HOUR;
-    // The break: an earlier day's payment's newest event deleted with its link, its row set back (as an attacker without a key).
+    // The break: an earlier day's payment rolled back to its reservation.
     const { ids, reserved } = await paidOn(broken, 2);
     const { account } = await paidOn(start, 2);
-    const settled = await copyRow(store().db, 'payments', 'id = ?', [ids[0]]);
-    const event = await copyRow(store().db, 'payment_events', 'payment_id = ? AND seq = (SELECT MAX(seq) FROM payment_events WHERE payment_id = ?)', [ids[0], ids[0]]);
-    const link = await copyRow(store().db, 'audit_chain', "kind = 'payment_event' AND record_id = ?", [event.id]);
     const bounded = searchAt(now, { readingChainLinks: 1 });
-    await store().db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-    await store().db.execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
-    await writeBack(store().db, 'payments', reserved[0], 'id = ?', [ids[0]]);
+    const { link, putBack } = await rollBackNewest(ids[0], reserved[0]);
     try {
       // The sweep asks from its window's start, before the day read: it finds the break and seals nothing.
       expect(await bounded.sealClosedDays(now)).to.deep.include({ sealed: 0 });
@@ -202,18 +215,12 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
         expect((await bounded.sealClosedDays(now)).sealed, run).to.equal(0);
       }
     } finally {
-      await insertRow(store().db, 'payment_events', event);
-      await insertRow(store().db, 'audit_chain', link);
-      await writeBack(store().db, 'payments', settled, 'id = ?', [ids[0]]);
+      await putBack();
     }
     try {
       // Put back: the sweep proves the chains hold and seals the day; the reading holds it to its seal.
       await bounded.sealClosedDays(now);
-      expect(await sealsOf(account, start)).to.deep.equal([2]);
-      const held = await bounded.fromAccount(account, start, start + DAY);
-      expect(held.unprovable).to.equal(undefined);
-      expect(held.leftToSweep).to.equal(undefined);
-      expect(held.unchecked).not.to.include(label(start));
+      await heldToItsSeal(bounded, account, start, 2);
     } finally {
       await bounded.close();
     }
