@@ -40,12 +40,21 @@ export class ChainGuard {
   /**
    * Null when the chains hold as above; else why not, in words naming each chain and its links
    * (the first NAMED). `since`: only links linked from then on need be there (a reader that
-   * depends on nothing older: the seal of days from a day's start on). `audit`: the database read
-   * in the caller's snapshot (AuditRepository.readingOn), where it read what the walk proves.
+   * depends on nothing older: the seal of days from a day's start on). `audit`: the database as
+   * read now (a caller that reads in a snapshot of its own asks vouchedProblem before it begins).
    * Throws when the database cannot be read.
    */
   async problem(since?: number, audit?: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>): Promise<string | null> {
     return answerProblem(await this.answer(since, undefined, audit));
+  }
+
+  /**
+   * problem in two steps, as vouched: the checkpoints read now, before the caller's snapshot
+   * begins; then the problem over the chains as `audit` reads them, that snapshot (AuditRepository.inSnapshot).
+   */
+  vouchedProblem(): (since: number | undefined, audit: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>) => Promise<string | null> {
+    const vouched = this.vouched();
+    return async (since, audit) => answerProblem(await vouched(since, undefined, audit));
   }
 
   /**

@@ -55,7 +55,7 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys, checkpoint });
     // Asked before a day is sealed (by a reading or the sweep) or a notification queued again (#16, #14).
     const guard = new ChainGuard(store.audit, config.auditKeys, config.auditCheckpointFile, store.db.description);
-    const chains: RequeueDeps['chains'] = (since, audit) => guard.problem(since, audit);
+    const chains: RequeueDeps['chains'] = () => guard.vouchedProblem();
     store.paymentSearch.guardSeals(() => {
       const vouched = guard.vouched();
       return (since, maxLinks, q) => vouched(since, maxLinks, store.audit.readingOn(q));

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChainGuard } from '../../src/audit/index.js';
+import { ChainGuard, checkpointer } from '../../src/audit/index.js';
 import { requeueCallback } from '../../src/domain/callbacks/index.js';
-import type { Db, Store } from '../../src/store/index.js';
+import { createStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { forEachBackend } from '../support/databases.js';
@@ -94,10 +94,13 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     watched = attacked.store;
     const store = watched;
     const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
-    const chains = async (since: number, audit: Parameters<typeof guard.problem>[1]) => {
-      const problem = await guard.problem(since, audit);
-      await delivery.takeOut();
-      return problem;
+    const chains = () => {
+      const vouched = guard.vouchedProblem();
+      return async (since: number, audit: Parameters<typeof vouched>[1]) => {
+        const problem = await vouched(since, audit);
+        await delivery.takeOut();
+        return problem;
+      };
     };
     const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains, clock: Date.now };
     const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it; the ERP never got it' });
@@ -105,5 +108,65 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     expect(outcome.requeued, JSON.stringify(outcome)).to.equal(false);
     expect('refused' in outcome && outcome.refused).to.contain('cannot be told while the audit chains do not hold as a whole');
     expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'nothing queued').to.deep.equal([]);
+  });
+});
+
+forEachBackend('Another writer\'s links committed and checkpointed while a requeue reads a notification\'s records in its snapshot (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-vouched-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let attacker: Db;
+  let other: Store;
+  let watched: Store | undefined;
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
+    attacker = attackerDb(ctx);
+    // Another gateway: its own connection and chain, its heads checkpointed once committed.
+    other = createStore(attackerDb(ctx), { auditKeys: TEST_AUDIT_KEYS });
+  });
+  after(async () => {
+    await watched?.close();
+    await other?.close();
+    await attacker?.close();
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  it('a notification deleted while queued is queued again: the checkpoints read before the snapshot vouch for nothing it lacks, and a payment made meanwhile is not taken for a gap', async function () {
+    this.timeout(60_000);
+    const client = await gw.createClient();
+    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+    const auth = { authorization: `Bearer ${await gw.token(client)}` };
+    const admin = `ops-vouched-${Date.now().toString(36)}`;
+    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const where = ['client_id = ? AND transaction_id = ?', [client.clientId, transactionId]] as const;
+    const [queued] = await eventually(async () => {
+      const rows = await gw.store.db.query<Row>(`SELECT * FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]);
+      return rows.length === 1 && rows;
+    });
+    await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [queued.id]);
+
+    const attacked = attackedStore(ctx, [EXCHANGES]);
+    watched = attacked.store;
+    const store = watched;
+    const checkpoint = checkpointer(checkpoints, TEST_AUDIT_KEYS, 'gateway (test)');
+    const pay = async (tx: string) => {
+      await other.payments.reserve({ clientId: 'requeue-vouched', transactionId: tx, requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: '0209999999' }, Date.now());
+      expect(checkpoint(store.db.description, other.audit.ownHeads()), 'checkpointed').to.equal(true);
+    };
+    await pay('VOUCHED-1');
+    // Committed and checkpointed after the requeue's snapshot began, before it walks the chains.
+    attacked.arm([EXCHANGES, () => pay('VOUCHED-2')]);
+    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
+    const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: () => guard.vouchedProblem(), clock: Date.now };
+    const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it deleted; the ERP never got it' });
+    expect(attacked.fired(), 'the other gateway paid during the requeue').to.equal(true);
+    expect(outcome.requeued, JSON.stringify(outcome)).to.equal(true);
+    expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'queued again').to.have.length(1);
   });
 });
