@@ -7,7 +7,7 @@ import { requeueCallback } from '../../src/domain/callbacks/index.js';
 import { createStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
-import { forEachBackend } from '../support/databases.js';
+import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { attackedStore, attackerDb, linkedRecords } from '../support/later-events.js';
 import { copyRow, type Row } from '../support/sql-rows.js';
@@ -26,6 +26,27 @@ import { copyRow, type Row } from '../support/sql-rows.js';
 /** The read of a transaction's audit records (AuditRepository.list). */
 const EXCHANGES = /FROM audit_exchanges e LEFT JOIN audit_completions c/;
 
+/**
+ * A receiver of notifications, and a gateway over the database of `ctx` sending them to it every
+ * 50 ms, its chains checkpointed into `checkpoints` (the scrub, which would hold sending on a gap,
+ * off: the requeue's own proof is on trial); and the attacker's own connection.
+ */
+async function requeueSetting(ctx: BackendContext, checkpoints: string): Promise<{ receiver: CallbackReceiver; gw: TestGateway; attacker: Db }> {
+  const receiver = await startReceiver();
+  const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
+  return { receiver, gw, attacker: attackerDb(ctx) };
+}
+
+/** A client of `gw` whose notifications go to `receiver`, its bearer token's header, and a console admin (named from `admin`) to requeue them. */
+async function clientAndAdmin(gw: TestGateway, receiver: CallbackReceiver, admin: string): Promise<{ client: Awaited<ReturnType<TestGateway['createClient']>>; auth: { authorization: string }; admin: string }> {
+  const client = await gw.createClient();
+  await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+  const auth = { authorization: `Bearer ${await gw.token(client)}` };
+  const username = `${admin}-${Date.now().toString(36)}`;
+  await gw.store.consoleUsers.create({ username, passwordHash: 'x', role: 'admin' }, Date.now());
+  return { client, auth, admin: username };
+}
+
 forEachBackend('A delivered notification\'s audit record put back between the requeue\'s read of it and its walk of the chains (#14, H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-race-')), 'audit-checkpoints.jsonl');
   let gw: TestGateway;
@@ -33,10 +54,7 @@ forEachBackend('A delivered notification\'s audit record put back between the re
   let attacker: Db;
   let watched: Store | undefined;
   before(async () => {
-    receiver = await startReceiver();
-    // The requeue's own proof on trial: the scrub, which would find the gap and hold sending, is off.
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
-    attacker = attackerDb(ctx);
+    ({ receiver, gw, attacker } = await requeueSetting(ctx, checkpoints));
   });
   after(async () => {
     await watched?.close();
@@ -47,11 +65,7 @@ forEachBackend('A delivered notification\'s audit record put back between the re
 
   it('is not queued again: refused, as whether it was delivered cannot be told while the chains have a gap', async function () {
     this.timeout(60_000);
-    const client = await gw.createClient();
-    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
-    const auth = { authorization: `Bearer ${await gw.token(client)}` };
-    const admin = `ops-race-${Date.now().toString(36)}`;
-    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-race');
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;
     expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
@@ -119,9 +133,7 @@ forEachBackend('Another writer\'s links committed and checkpointed while a reque
   let other: Store;
   let watched: Store | undefined;
   before(async () => {
-    receiver = await startReceiver();
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
-    attacker = attackerDb(ctx);
+    ({ receiver, gw, attacker } = await requeueSetting(ctx, checkpoints));
     // Another gateway: its own connection and chain, its heads checkpointed once committed.
     other = createStore(attackerDb(ctx), { auditKeys: TEST_AUDIT_KEYS });
   });
@@ -135,11 +147,7 @@ forEachBackend('Another writer\'s links committed and checkpointed while a reque
 
   it('a notification deleted while queued is queued again: the checkpoints read before the snapshot vouch for nothing it lacks, and a payment made meanwhile is not taken for a gap', async function () {
     this.timeout(60_000);
-    const client = await gw.createClient();
-    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
-    const auth = { authorization: `Bearer ${await gw.token(client)}` };
-    const admin = `ops-vouched-${Date.now().toString(36)}`;
-    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-vouched');
     await gw.gateway.callbacks.stop();
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;

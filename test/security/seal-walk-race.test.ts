@@ -60,12 +60,23 @@ async function rolledBack(store: Store, attacker: Db, account: string, n: number
   return { id: p.id, later };
 }
 
+/** The console's reads of a statement: none of the bank's lines. */
+const statements: StatementReader = { read: async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [] }) };
+
+/** A console over `store` of the database of `ctx` (its clock at NOW, no sweep), its chains checkpointed into `checkpoints`, and a viewer `username` signed in to it. */
+async function consoleOver(ctx: BackendContext, store: Store, checkpoints: string, username: string): Promise<{ con: TestConsole; client: ConsoleClient }> {
+  const con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { store, clock: () => NOW, statements, sealSweep: false });
+  const user = await con.createUser(username, 'viewer');
+  const client = new ConsoleClient(con.origin);
+  expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+  return { con, client };
+}
+
 /** The seal rows of `tag`'s day `n`. */
 const sealsOf = (db: Db, tag: string, n: number) => db.query<Row>('SELECT * FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [tag, Date.UTC(2024, 2, n) / DAY_MS]);
 
 forEachBackend('A day\'s payment rolled back, its later events put back between its proof and the walk of the chains (#16, H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-seal-race-')), 'audit-checkpoints.jsonl');
-  const statements: StatementReader = { read: async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [] }) };
   let attacker: Db;
   let watched: ReturnType<typeof watchedStore>;
   let con: TestConsole;
@@ -73,10 +84,7 @@ forEachBackend('A day\'s payment rolled back, its later events put back between 
   before(async () => {
     attacker = attackerDb(ctx);
     watched = watchedStore(ctx);
-    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { store: watched.store, clock: () => NOW, statements, sealSweep: false });
-    const user = await con.createUser('seal-race', 'viewer');
-    client = new ConsoleClient(con.origin);
-    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+    ({ con, client } = await consoleOver(ctx, watched.store, checkpoints, 'seal-race'));
   });
   after(async () => {
     await con?.close();
@@ -157,7 +165,6 @@ forEachBackend('A day\'s payment rolled back, its later events put back between 
 
 forEachBackend('Another writer\'s links committed and checkpointed while a reading reads its rows again in its snapshot (#16)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-seal-vouched-')), 'audit-checkpoints.jsonl');
-  const statements: StatementReader = { read: async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [] }) };
   let watched: ReturnType<typeof attackedStore>;
   let gateway: Store;
   let con: TestConsole;
@@ -166,10 +173,7 @@ forEachBackend('Another writer\'s links committed and checkpointed while a readi
     watched = attackedStore(ctx, [ROWS_AGAIN]);
     // The gateway: its own connection and chain, its heads checkpointed (into the console's file) once committed.
     gateway = createStore(attackerDb(ctx), { auditKeys: TEST_AUDIT_KEYS });
-    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { store: watched.store, clock: () => NOW, statements, sealSweep: false });
-    const user = await con.createUser('seal-vouched', 'viewer');
-    client = new ConsoleClient(con.origin);
-    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+    ({ con, client } = await consoleOver(ctx, watched.store, checkpoints, 'seal-vouched'));
   });
   after(async () => {
     await con?.close();
