@@ -40,12 +40,21 @@ export class ChainGuard {
   /**
    * Null when the chains hold as above; else why not, in words naming each chain and its links
    * (the first NAMED). `since`: only links linked from then on need be there (a reader that
-   * depends on nothing older: the seal of days from a day's start on). `audit`: the database read
-   * in the caller's snapshot (AuditRepository.readingOn), where it read what the walk proves.
+   * depends on nothing older: the seal of days from a day's start on). `audit`: the database as
+   * read now (a caller that reads in a snapshot of its own asks vouchedProblem before it begins).
    * Throws when the database cannot be read.
    */
   async problem(since?: number, audit?: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>): Promise<string | null> {
     return answerProblem(await this.answer(since, undefined, audit));
+  }
+
+  /**
+   * problem in two steps, as vouched: the checkpoints read now, before the caller's snapshot
+   * begins; then the problem over the chains as `audit` reads them, that snapshot (AuditRepository.inSnapshot).
+   */
+  vouchedProblem(): (since: number | undefined, audit: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>) => Promise<string | null> {
+    const vouched = this.vouched();
+    return async (since, audit) => answerProblem(await vouched(since, undefined, audit));
   }
 
   /**
@@ -54,15 +63,34 @@ export class ChainGuard {
    * seal sweep's to prove); a break found, by the checkpoints or without a walk, is the problem.
    */
   async answer(since?: number, maxLinks?: number, audit = this.audit): Promise<ChainsAnswer> {
-    let history: CheckpointHistory;
+    return this.vouched()(since, maxLinks, audit);
+  }
+
+  /**
+   * answer in two steps, for a reader that walks the chains in a snapshot of its own (a seal:
+   * SealGuard): the checkpoints as the file and head files stand now, read before that snapshot
+   * begins (as RollbackWatch.vouched reads them), so that they vouch only for links committed
+   * before it; then the answer over the chains as `audit` reads them, that snapshot. Read once it
+   * has begun, they may vouch for a link another writer committed meanwhile (the seal sweep's, an
+   * access-log entry's), which the snapshot lacks: its chain would be named cut back.
+   */
+  vouched(): (since: number | undefined, maxLinks: number | undefined, audit: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>) => Promise<ChainsAnswer> {
+    let read: CheckpointHistory;
     try {
-      history = this.reader.read();
+      read = this.reader.read();
     } catch (error) {
-      return `the audit checkpoint file ${this.path} cannot be read (${error instanceof Error ? error.message : String(error)}), so whether the chains were cut back cannot be told (GERBANG_AUDIT_CHECKPOINT_FILE)`;
+      const problem = `the audit checkpoint file ${this.path} cannot be read (${error instanceof Error ? error.message : String(error)}), so whether the chains were cut back cannot be told (GERBANG_AUDIT_CHECKPOINT_FILE)`;
+      return async () => problem;
     }
-    const breaks = await audit.chainGaps({ since, excluded: acceptedLinks(history), gone: goneChains(history), maxLinks });
-    if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(audit, history, this.path, { readLinks: true })).breaks.filter((b) => HELD_ON.includes(b.problem)));
-    return chainsAnswer(breaks);
+    // The reader's history grows in place at its next read (another reading's): these are the ones read now.
+    const history: CheckpointHistory = { ...read, heads: new Map(read.heads) };
+    const excluded = acceptedLinks(history);
+    const gone = goneChains(history);
+    return async (since, maxLinks, audit) => {
+      const breaks = await audit.chainGaps({ since, excluded, gone, maxLinks });
+      if (history.heads.size > 0) breaks.push(...(await storeAgainstCheckpoints(audit, history, this.path, { readLinks: true })).breaks.filter((b) => HELD_ON.includes(b.problem)));
+      return chainsAnswer(breaks);
+    };
   }
 }
 

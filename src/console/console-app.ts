@@ -35,7 +35,7 @@ export interface ConsoleAppDeps {
    * Why the keyed audit chains do not hold as a whole for records made from `since` on, or null
    * (src/audit's ChainGuard: the database and the checkpoints outside it): asked before a
    * notification is queued again, as the store's seals ask it (guardSeals). Default: the database
-   * alone (databaseChains, as the store's own default). Walked on `audit`, the requeue's snapshot.
+   * alone (databaseChains, as the store's own default). Asked before the requeue's snapshot begins, walked on `audit`, that snapshot (RequeueDeps.chains).
    */
   chains?: RequeueDeps['chains'];
   idleTimeoutMs: number;
@@ -131,7 +131,7 @@ export function buildConsoleApp(deps: ConsoleAppDeps): Express {
 
   // 6. The pages: every role reads payments and the overview; only admins administer.
   app.use(signOutRoute(signInDeps));
-  app.use(paymentRoutes({ store, clock, chains: deps.chains ?? (async (since, audit) => answerProblem(await databaseChains(audit, since))) }));
+  app.use(paymentRoutes({ store, clock, chains: deps.chains ?? (() => async (since, audit) => answerProblem(await databaseChains(audit, since))) }));
   app.use(runRoutes({ store, clock }));
   app.use(accessLogRoutes({ store }));
   app.use(overviewRoutes({ store, clock, checkpoints: deps.checkpoints, latencyDays: deps.latencyDays ?? new BankLatencyDays(store.paymentSearch) }));

@@ -55,8 +55,11 @@ export async function startConsole(config: ConsoleConfig, options: StartConsoleO
     if (ownStore && config.migrateOnStart) await migrate(store.db, { keys: config.auditKeys, checkpoint });
     // Asked before a day is sealed (by a reading or the sweep) or a notification queued again (#16, #14).
     const guard = new ChainGuard(store.audit, config.auditKeys, config.auditCheckpointFile, store.db.description);
-    const chains: RequeueDeps['chains'] = (since, audit) => guard.problem(since, audit);
-    store.paymentSearch.guardSeals((since, maxLinks, q) => guard.answer(since, maxLinks, store.audit.readingOn(q)));
+    const chains: RequeueDeps['chains'] = () => guard.vouchedProblem();
+    store.paymentSearch.guardSeals(() => {
+      const vouched = guard.vouched();
+      return (since, maxLinks, q) => vouched(since, maxLinks, store.audit.readingOn(q));
+    });
     // Before listening, side by side (one waits on MariaDB while the other works): the overview's
     // bank response times of closed days, grouped once, and the reconciliation's code, connections
     // and heap readied on a sealed day (reconciliation-warm-up.ts). A failure of either is logged:

@@ -701,11 +701,15 @@ export interface AuditChainBreak {
 export type ChainsAnswer = string | null | { left: string };
 
 /**
- * A seal's chain guard (PaymentSearchRepository.guardSeals): the chains from `since` on, at most
- * `maxLinks` walked, read on `q`, the snapshot (Db.withSnapshot) in which the store reads again
- * the rows the seal is made of (H2: read one by one, the rows could be a state the walk never saw).
+ * A seal's chain guard (PaymentSearchRepository.guardSeals), asked in two steps. Called before the
+ * snapshot (Db.withSnapshot) in which the store reads again the rows the seal is made of begins,
+ * it reads then what it holds outside the database (the checkpoints: read once that snapshot has
+ * begun, they may vouch for a link another writer committed since, which the snapshot lacks, and
+ * name its chain cut back). What it returns answers for the chains from `since` on, at most
+ * `maxLinks` walked, read on `q`, that snapshot (H2: read one by one, the rows could be a state the
+ * walk never saw).
  */
-export type SealGuard = (since: number, maxLinks: number | undefined, q: Queryable) => Promise<ChainsAnswer>;
+export type SealGuard = () => (since: number, maxLinks: number | undefined, q: Queryable) => Promise<ChainsAnswer>;
 
 /** What the database holds of one chain: its head row (null: gone), how many links, the newest's seq (0: none), and a digest over every link row (seq, kind, record, prev_hash, MAC, key). */
 export interface ChainRemains {
@@ -1516,8 +1520,8 @@ export interface PaymentSearchRepository {
    * sealed, less other nodes' clocks' margin), walking at most `maxLinks` links when given (a
    * reading's bound; the sweep and an acceptance give none): ChainsAnswer. The console gives its
    * ChainGuard (src/audit: the database and the checkpoints outside it); without one the store
-   * asks the database alone (databaseChains). Asked in the snapshot `q` in which the rows the seal
-   * is made of are read again (SealGuard).
+   * asks the database alone (databaseChains). Asked before the snapshot in which the rows the seal
+   * is made of are read again begins, and answered in it (SealGuard).
    */
   guardSeals(guard: SealGuard): void;
   /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainGuard, readCheckpoints, storeAgainstCheckpoints } from '../../src/audit/index.js';
 import type { StatementReader } from '../../src/console/statement-reader.js';
+import { answerProblem } from '../../src/store/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { acceptAsVerified, runCli } from '../support/cli.js';
@@ -265,9 +266,12 @@ forEachBackend('An attacker without keys who deletes records with their chain li
     const guard = new ChainGuard(con.store.audit, TEST_AUDIT_KEYS, checkpoints, con.store.db.description);
     let walks = 0;
     // Walked in the seal's snapshot, as the console's guard is (guardSeals).
-    con.store.paymentSearch.guardSeals((since, _maxLinks, q) => {
-      walks += 1;
-      return guard.problem(since, con.store.audit.readingOn(q));
+    con.store.paymentSearch.guardSeals(() => {
+      const vouched = guard.vouched();
+      return (since, _maxLinks, q) => {
+        walks += 1;
+        return vouched(since, undefined, con.store.audit.readingOn(q)).then(answerProblem);
+      };
     });
     try {
       await db().execute('DELETE FROM payment_events WHERE id = ?', [event.id]);
@@ -287,7 +291,10 @@ forEachBackend('An attacker without keys who deletes records with their chain li
       expect((await sealOf(accounts[0], n)).map((s) => Number(s.row_count))).to.deep.equal([2]);
       expect((await sealOf(accounts[1], n)).map((s) => Number(s.row_count))).to.deep.equal([1]);
     } finally {
-      con.store.paymentSearch.guardSeals((since, maxLinks, q) => guard.answer(since, maxLinks, con.store.audit.readingOn(q)));
+      con.store.paymentSearch.guardSeals(() => {
+        const vouched = guard.vouched();
+        return (since, maxLinks, q) => vouched(since, maxLinks, con.store.audit.readingOn(q));
+      });
     }
   });
 

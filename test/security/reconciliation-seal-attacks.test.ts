@@ -56,7 +56,7 @@ async function freshRead(store: Store, account: string, from: number, to: number
  */
 function chainsWhole<T extends Store | SqlPaymentSearchRepository>(opened: T): T {
   const either: Store | SqlPaymentSearchRepository = opened;
-  ('paymentSearch' in either ? either.paymentSearch : either).guardSeals(async () => null);
+  ('paymentSearch' in either ? either.paymentSearch : either).guardSeals(() => async () => null);
   return opened;
 }
 

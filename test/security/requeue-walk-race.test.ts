@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChainGuard } from '../../src/audit/index.js';
+import { ChainGuard, checkpointer } from '../../src/audit/index.js';
 import { requeueCallback } from '../../src/domain/callbacks/index.js';
-import type { Db, Store } from '../../src/store/index.js';
+import { createStore, type Db, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
-import { forEachBackend } from '../support/databases.js';
+import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { eventually, sampleTransfer, TestGateway } from '../support/gateway-harness.js';
 import { attackedStore, attackerDb, linkedRecords } from '../support/later-events.js';
 import { copyRow, type Row } from '../support/sql-rows.js';
@@ -26,6 +26,27 @@ import { copyRow, type Row } from '../support/sql-rows.js';
 /** The read of a transaction's audit records (AuditRepository.list). */
 const EXCHANGES = /FROM audit_exchanges e LEFT JOIN audit_completions c/;
 
+/**
+ * A receiver of notifications, and a gateway over the database of `ctx` sending them to it every
+ * 50 ms, its chains checkpointed into `checkpoints` (the scrub, which would hold sending on a gap,
+ * off: the requeue's own proof is on trial); and the attacker's own connection.
+ */
+async function requeueSetting(ctx: BackendContext, checkpoints: string): Promise<{ receiver: CallbackReceiver; gw: TestGateway; attacker: Db }> {
+  const receiver = await startReceiver();
+  const gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
+  return { receiver, gw, attacker: attackerDb(ctx) };
+}
+
+/** A client of `gw` whose notifications go to `receiver`, its bearer token's header, and a console admin (named from `admin`) to requeue them. */
+async function clientAndAdmin(gw: TestGateway, receiver: CallbackReceiver, admin: string): Promise<{ client: Awaited<ReturnType<TestGateway['createClient']>>; auth: { authorization: string }; admin: string }> {
+  const client = await gw.createClient();
+  await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
+  const auth = { authorization: `Bearer ${await gw.token(client)}` };
+  const username = `${admin}-${Date.now().toString(36)}`;
+  await gw.store.consoleUsers.create({ username, passwordHash: 'x', role: 'admin' }, Date.now());
+  return { client, auth, admin: username };
+}
+
 forEachBackend('A delivered notification\'s audit record put back between the requeue\'s read of it and its walk of the chains (#14, H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-race-')), 'audit-checkpoints.jsonl');
   let gw: TestGateway;
@@ -33,10 +54,7 @@ forEachBackend('A delivered notification\'s audit record put back between the re
   let attacker: Db;
   let watched: Store | undefined;
   before(async () => {
-    receiver = await startReceiver();
-    // The requeue's own proof on trial: the scrub, which would find the gap and hold sending, is off.
-    gw = await TestGateway.start(ctx.url(), { GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints, GERBANG_CALLBACK_INTERVAL_MS: '50', GERBANG_AUDIT_SCRUB_MS: '0' });
-    attacker = attackerDb(ctx);
+    ({ receiver, gw, attacker } = await requeueSetting(ctx, checkpoints));
   });
   after(async () => {
     await watched?.close();
@@ -47,11 +65,7 @@ forEachBackend('A delivered notification\'s audit record put back between the re
 
   it('is not queued again: refused, as whether it was delivered cannot be told while the chains have a gap', async function () {
     this.timeout(60_000);
-    const client = await gw.createClient();
-    await gw.store.callbacks.setEndpoint(client.clientId, receiver.url, Date.now());
-    const auth = { authorization: `Bearer ${await gw.token(client)}` };
-    const admin = `ops-race-${Date.now().toString(36)}`;
-    await gw.store.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+    const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-race');
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;
     expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
@@ -94,10 +108,13 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     watched = attacked.store;
     const store = watched;
     const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
-    const chains = async (since: number, audit: Parameters<typeof guard.problem>[1]) => {
-      const problem = await guard.problem(since, audit);
-      await delivery.takeOut();
-      return problem;
+    const chains = () => {
+      const vouched = guard.vouchedProblem();
+      return async (since: number, audit: Parameters<typeof vouched>[1]) => {
+        const problem = await vouched(since, audit);
+        await delivery.takeOut();
+        return problem;
+      };
     };
     const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains, clock: Date.now };
     const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it; the ERP never got it' });
@@ -105,5 +122,59 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     expect(outcome.requeued, JSON.stringify(outcome)).to.equal(false);
     expect('refused' in outcome && outcome.refused).to.contain('cannot be told while the audit chains do not hold as a whole');
     expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'nothing queued').to.deep.equal([]);
+  });
+});
+
+forEachBackend('Another writer\'s links committed and checkpointed while a requeue reads a notification\'s records in its snapshot (#14)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-vouched-')), 'audit-checkpoints.jsonl');
+  let gw: TestGateway;
+  let receiver: CallbackReceiver;
+  let attacker: Db;
+  let other: Store;
+  let watched: Store | undefined;
+  before(async () => {
+    ({ receiver, gw, attacker } = await requeueSetting(ctx, checkpoints));
+    // Another gateway: its own connection and chain, its heads checkpointed once committed.
+    other = createStore(attackerDb(ctx), { auditKeys: TEST_AUDIT_KEYS });
+  });
+  after(async () => {
+    await watched?.close();
+    await other?.close();
+    await attacker?.close();
+    await gw?.close();
+    receiver?.server.close();
+  });
+
+  it('a notification deleted while queued is queued again: the checkpoints read before the snapshot vouch for nothing it lacks, and a payment made meanwhile is not taken for a gap', async function () {
+    this.timeout(60_000);
+    const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-vouched');
+    await gw.gateway.callbacks.stop();
+    const body = sampleTransfer();
+    const transactionId = body.transactionId as string;
+    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+    const where = ['client_id = ? AND transaction_id = ?', [client.clientId, transactionId]] as const;
+    const [queued] = await eventually(async () => {
+      const rows = await gw.store.db.query<Row>(`SELECT * FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]);
+      return rows.length === 1 && rows;
+    });
+    await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [queued.id]);
+
+    const attacked = attackedStore(ctx, [EXCHANGES]);
+    watched = attacked.store;
+    const store = watched;
+    const checkpoint = checkpointer(checkpoints, TEST_AUDIT_KEYS, 'gateway (test)');
+    const pay = async (tx: string) => {
+      await other.payments.reserve({ clientId: 'requeue-vouched', transactionId: tx, requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: '0209999999' }, Date.now());
+      expect(checkpoint(store.db.description, other.audit.ownHeads()), 'checkpointed').to.equal(true);
+    };
+    await pay('VOUCHED-1');
+    // Committed and checkpointed after the requeue's snapshot began, before it walks the chains.
+    attacked.arm([EXCHANGES, () => pay('VOUCHED-2')]);
+    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
+    const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: () => guard.vouchedProblem(), clock: Date.now };
+    const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it deleted; the ERP never got it' });
+    expect(attacked.fired(), 'the other gateway paid during the requeue').to.equal(true);
+    expect(outcome.requeued, JSON.stringify(outcome)).to.equal(true);
+    expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'queued again').to.have.length(1);
   });
 });

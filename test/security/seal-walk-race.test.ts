@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkpointer } from '../../src/audit/index.js';
 import type { StatementReader } from '../../src/console/statement-reader.js';
-import type { Db, Store } from '../../src/store/index.js';
+import { createStore, type Db, type Store } from '../../src/store/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { DAY_TOTALS_TAG } from '../../src/store/repositories/reconciliation-seals.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -30,6 +31,8 @@ const HOUR_MS = 3_600_000;
 
 /** The statement that reads the links of the payments' last events, the last of a row's proof against its history (lastTrustedEvents). */
 const LAST_EVENT_LINKS = /kind = 'payment_event' AND record_id IN \(/;
+/** The rows a seal is made of read again by id in the snapshot its chain guard walks in (rowsNotAsProved). */
+const ROWS_AGAIN = /AS line FROM payments WHERE id IN \(/;
 /** The sweep's read of a page of a day's payments to count (dayPages), before they are proved. */
 const DAY_PAGE = /FROM payments WHERE id > \? AND id <= \? AND created_at >= \?/;
 
@@ -57,12 +60,23 @@ async function rolledBack(store: Store, attacker: Db, account: string, n: number
   return { id: p.id, later };
 }
 
+/** The console's reads of a statement: none of the bank's lines. */
+const statements: StatementReader = { read: async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [] }) };
+
+/** A console over `store` of the database of `ctx` (its clock at NOW, no sweep), its chains checkpointed into `checkpoints`, and a viewer `username` signed in to it. */
+async function consoleOver(ctx: BackendContext, store: Store, checkpoints: string, username: string): Promise<{ con: TestConsole; client: ConsoleClient }> {
+  const con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { store, clock: () => NOW, statements, sealSweep: false });
+  const user = await con.createUser(username, 'viewer');
+  const client = new ConsoleClient(con.origin);
+  expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+  return { con, client };
+}
+
 /** The seal rows of `tag`'s day `n`. */
 const sealsOf = (db: Db, tag: string, n: number) => db.query<Row>('SELECT * FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [tag, Date.UTC(2024, 2, n) / DAY_MS]);
 
 forEachBackend('A day\'s payment rolled back, its later events put back between its proof and the walk of the chains (#16, H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-seal-race-')), 'audit-checkpoints.jsonl');
-  const statements: StatementReader = { read: async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [] }) };
   let attacker: Db;
   let watched: ReturnType<typeof watchedStore>;
   let con: TestConsole;
@@ -70,10 +84,7 @@ forEachBackend('A day\'s payment rolled back, its later events put back between 
   before(async () => {
     attacker = attackerDb(ctx);
     watched = watchedStore(ctx);
-    con = await TestConsole.start(ctx.url(), { GERBANG_LOG_LEVEL: 'silent', GERBANG_AUDIT_CHECKPOINT_FILE: checkpoints }, { store: watched.store, clock: () => NOW, statements, sealSweep: false });
-    const user = await con.createUser('seal-race', 'viewer');
-    client = new ConsoleClient(con.origin);
-    expect((await client.signIn(user.username, user.password)).status).to.equal(303);
+    ({ con, client } = await consoleOver(ctx, watched.store, checkpoints, 'seal-race'));
   });
   after(async () => {
     await con?.close();
@@ -149,5 +160,49 @@ forEachBackend('A day\'s payment rolled back, its later events put back between 
     await store.paymentSearch.sealClosedDays(NOW);
     expect(watched.fired(), 'the events were put back during the count').to.equal(true);
     expect(await sealsOf(store.db, DAY_TOTALS_TAG, n), 'no totals kept with the rolled-back payment').to.deep.equal([]);
+  });
+});
+
+forEachBackend('Another writer\'s links committed and checkpointed while a reading reads its rows again in its snapshot (#16)', (ctx) => {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-seal-vouched-')), 'audit-checkpoints.jsonl');
+  let watched: ReturnType<typeof attackedStore>;
+  let gateway: Store;
+  let con: TestConsole;
+  let client: ConsoleClient;
+  before(async () => {
+    watched = attackedStore(ctx, [ROWS_AGAIN]);
+    // The gateway: its own connection and chain, its heads checkpointed (into the console's file) once committed.
+    gateway = createStore(attackerDb(ctx), { auditKeys: TEST_AUDIT_KEYS });
+    ({ con, client } = await consoleOver(ctx, watched.store, checkpoints, 'seal-vouched'));
+  });
+  after(async () => {
+    await con?.close();
+    await watched?.store.close();
+    await gateway?.close();
+  });
+  const store = () => watched.store;
+
+  it('a reading seals the day: the checkpoints read before its snapshot began vouch for nothing the snapshot lacks, and the gateway\'s payment made meanwhile is not taken for the chains cut back', async function () {
+    this.timeout(60_000);
+    const account = '0201888005';
+    const n = 11;
+    const checkpoint = checkpointer(checkpoints, TEST_AUDIT_KEYS, 'gateway (test)');
+    const paid = async (db: Store, tx: string, account: string) => {
+      const p = await db.payments.reserve({ clientId: 'seal-vouched', transactionId: tx, requestHash: 'a'.repeat(64), amount: '1001.00', currency: 'IDR', sourceAccount: account }, dayStart(n) + HOUR_MS);
+      expect(await db.payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${tx}` }, dayStart(n) + 2 * HOUR_MS)).to.equal(true);
+      expect(checkpoint(con.store.db.description, gateway.audit.ownHeads()), 'checkpointed').to.equal(true);
+    };
+    await paid(gateway, 'VOUCHED-1', account);
+    // Committed by the gateway and checkpointed after the reading's snapshot began, before its guard walks the chains.
+    watched.arm([ROWS_AGAIN, () => paid(gateway, 'VOUCHED-2', '0209999999')]);
+    await client.get('/console/lang?to=en');
+    const period = `/console/reconciliation?account=${account}&from=${label(n)}&to=${label(n)}`;
+    const read = await client.get(period);
+    expect(read.status, read.text).to.equal(200);
+    expect(watched.fired(), 'the gateway paid during the reading').to.equal(true);
+    expect(read.text).not.to.contain('recon-unprovable').and.not.to.contain('recon-left-to-sweep');
+    expect((await sealsOf(store().db, accountTag(TEST_AUDIT_KEYS, account), n)).map((s) => Number(s.row_count)), 'sealed').to.deep.equal([1]);
+    // Read again, the day is held to its seal.
+    expect((await client.get(period)).text).not.to.contain('data-unchecked-days').and.not.to.contain('recon-unprovable');
   });
 });

@@ -78,7 +78,10 @@ export async function openAuditStore(io: CliIo, keys: KeyRing = loadAuditKeys(io
   const store = await openStore(databaseUrl, { auditKeys: keys, ...vouchingOptions(loadAuditCheckpointFile(io.env), keys, `cli ${process.pid}`) });
   // A day accepted here is sealed only while the chains hold, as the console seals one.
   const guard = chainGuardOf(io, store, keys);
-  store.paymentSearch.guardSeals((since, maxLinks, q) => guard.answer(since, maxLinks, store.audit.readingOn(q)));
+  store.paymentSearch.guardSeals(() => {
+    const vouched = guard.vouched();
+    return (since, maxLinks, q) => vouched(since, maxLinks, store.audit.readingOn(q));
+  });
   return store;
 }
 

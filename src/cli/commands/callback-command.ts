@@ -27,7 +27,7 @@ export async function callbackCommand(args: string[], io: CliIo): Promise<number
   const store = await openAuditStore(io);
   try {
     const guard = chainGuardOf(io, store);
-    const outcome = await requeueCallback({ payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: (since, audit) => guard.problem(since, audit), clock: Date.now }, input);
+    const outcome = await requeueCallback({ payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: () => guard.vouchedProblem(), clock: Date.now }, input);
     if (values.json) io.out(JSON.stringify(outcome));
     if (outcome.auditIncomplete) io.err(`WARNING: the CALLBACK-REQUEUE audit record of transactionId ${input.transactionId} was opened, but its outcome could not be written (see the log); it stays without an answer.`);
     if (!outcome.requeued) {

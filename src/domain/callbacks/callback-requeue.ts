@@ -26,11 +26,14 @@ export interface RequeueDeps {
   audit: AuditRepository;
   /**
    * Why the keyed audit chains do not hold as a whole for the records made from `since` (epoch ms)
-   * on, or null (src/audit's ChainGuard): the CALLBACK records and change records that say whether
-   * it was delivered prove nothing while a gap may be where one of them was. Walked on `audit`,
-   * the snapshot its CALLBACK records were read in.
+   * on, or null (src/audit's ChainGuard.vouchedProblem): the CALLBACK records and change records
+   * that say whether it was delivered prove nothing while a gap may be where one of them was.
+   * Asked before the snapshot its CALLBACK records are read in begins (the checkpoints outside the
+   * database read then: read later, they may vouch for a link another writer committed meanwhile,
+   * which the snapshot lacks, and name its chain cut back); what it returns is walked on `audit`,
+   * that snapshot.
    */
-  chains: (since: number, audit: AuditReads) => Promise<string | null>;
+  chains: () => (since: number, audit: AuditReads) => Promise<string | null>;
   clock: () => number;
 }
 
@@ -114,10 +117,11 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   // payment was made. Both read in one snapshot: read one by one, a writer in SQL putting a
   // delivery's deleted record and its links back after the records were read (or taking them out
   // again) would have the walk prove a gap the records read never had (H2).
+  const chains = deps.chains();
   const { earlier, sentBefore, gap } = await deps.audit.inSnapshot(async (audit) => {
     const earlier = await earlierDeliveries(audit, input.clientId, input.transactionId);
     const sentBefore = sentAlready(earlier);
-    return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await deps.chains(payment.createdAt, audit) };
+    return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit) };
   });
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };

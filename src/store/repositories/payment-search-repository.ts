@@ -760,7 +760,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     }
     this.sealer = new ValueSealer(keys);
     // The database's own proof until a guard holding the checkpoints outside it is given (guardSeals).
-    this.#chainGuard = (since, maxLinks, q) => databaseChains({ chainGaps: (options) => chainGaps(q, this.sealer, options) }, since, maxLinks);
+    this.#chainGuard = () => (since, maxLinks, q) => databaseChains({ chainGaps: (options) => chainGaps(q, this.sealer, options) }, since, maxLinks);
     this.#sealedLine = sealedLineSql(db.dialect);
     this.#keptColumns = keptColumnsSql(db.dialect);
   }
@@ -1067,11 +1067,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * held to its history again there (rowsNotAsProved): read one by one, a writer in SQL putting a
    * payment's deleted later events and their links back after its row was proved against the event
    * before them (or taking them out again) would have the walk prove a history the row was never
-   * held to (H2). A row not as proved there is the problem (the next reading proves it again).
+   * held to (H2). A row not as proved there is the problem (the next reading proves it again). The
+   * guard reads the checkpoints outside the database before the snapshot begins (SealGuard): they
+   * then vouch only for links it holds unless taken out, not for those of a write committed while
+   * the rows are read again (a seal, an access-log entry), which it would name as cut back.
    */
   private async sealingProblem(days: readonly number[], lines: ReadonlyMap<number, string>, maxLinks?: number): Promise<ChainsAnswer> {
     if (days.length === 0 || this.chain === null) return null;
-    return this.db.withSnapshot(async (q) => (await this.rowsNotAsProved(q, lines)) ?? this.#chainGuard(jakartaDayStart(Math.min(...days)), maxLinks, q));
+    const guard = this.#chainGuard();
+    return this.db.withSnapshot(async (q) => (await this.rowsNotAsProved(q, lines)) ?? guard(jakartaDayStart(Math.min(...days)), maxLinks, q));
   }
 
   /**
