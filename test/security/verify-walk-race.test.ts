@@ -3,10 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAudit, type CheckedAuditReport } from '../../src/audit/index.js';
-import type { Db, Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
-import { forEachBackend, type BackendContext } from '../support/databases.js';
-import { attackedStore, attackerDb, laterEvents, tailEvents, type LaterEvents } from '../support/later-events.js';
+import { forEachBackend } from '../support/databases.js';
+import { attackedSuite, laterEvents, tailEvents, type LaterEvents } from '../support/later-events.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 
 /**
@@ -29,8 +29,6 @@ const AFTER_WALK = /FROM chain_coverage WHERE records IN/;
 /** verify's last read of the database before the comparison with the checkpoints (purgeSummary). */
 const BEFORE_CHECKPOINTS = /FROM audit_purges ORDER BY purged_at DESC/;
 
-const watchedStore = (ctx: BackendContext) => attackedStore(ctx, [HEADS, AFTER_WALK, BEFORE_CHECKPOINTS]);
-
 /** Every break verify named, in words. */
 const named = (report: CheckedAuditReport) => report.breaks.map((b) => `${b.problem}: ${b.detail}`).join('\n');
 
@@ -51,17 +49,8 @@ async function paid(payer: Store, tx: string, after: number): Promise<{ id: numb
 
 forEachBackend('audit verify against a row or a chain\'s tail toggled between its reads (H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verify-race-')), 'audit-checkpoints.jsonl');
-  let attacker: Db;
-  let watched: ReturnType<typeof watchedStore>;
-  before(() => {
-    attacker = attackerDb(ctx);
-    watched = watchedStore(ctx);
-  });
-  after(async () => {
-    await watched?.store.close();
-    await attacker?.close();
-  });
-  const verify = () => verifyAudit(watched.store, TEST_AUDIT_KEYS, checkpoints);
+  const suite = attackedSuite(ctx, [HEADS, AFTER_WALK, BEFORE_CHECKPOINTS]);
+  const verify = () => verifyAudit(suite.watched().store, TEST_AUDIT_KEYS, checkpoints);
 
   /** verify of the store as the gateway left it: INTACT, its heads checkpointed (the tail vouched for). */
   async function intact(): Promise<void> {
@@ -71,6 +60,7 @@ forEachBackend('audit verify against a row or a chain\'s tail toggled between it
 
   it('a payment altered (its MAC fails) as verify begins, restored once the heads are read: the payment is named, not INTACT', async function () {
     this.timeout(60_000);
+    const [attacker, watched] = [suite.attacker(), suite.watched()];
     const { id, paidRow } = await paid(ctx.store(), 'VRACE-MAC', 1);
     await intact();
     await attacker.execute("UPDATE payments SET amount = '9001.00' WHERE id = ?", [id]);
@@ -90,6 +80,7 @@ forEachBackend('audit verify against a row or a chain\'s tail toggled between it
 
   it('a paid payment written back as reserved, its later events in while the chains are walked and out while the stored values are read: the payment is named, not INTACT', async function () {
     this.timeout(60_000);
+    const [attacker, watched] = [suite.attacker(), suite.watched()];
     const { id, reserved, paidRow } = await paid(ctx.store(), 'VRACE-MID', 2);
     await intact();
     const later: LaterEvents = await laterEvents(attacker, id);
@@ -109,6 +100,7 @@ forEachBackend('audit verify against a row or a chain\'s tail toggled between it
 
   it('a paid transfer written back as reserved, its tail cut with the head row set back once the chains are walked and put back before the checkpoints are compared: the payment is named, not INTACT', async function () {
     this.timeout(60_000);
+    const [attacker, watched] = [suite.attacker(), suite.watched()];
     const { id, reserved, paidRow } = await paid(ctx.store(), 'VRACE-TAIL', 0);
     // The tail checkpointed: cut, only the checkpoints tell it.
     await intact();

@@ -119,3 +119,21 @@ export function attackedStore(ctx: BackendContext, patterns: readonly RegExp[]):
   const db = patterns.reduce((watched, pattern) => writeAfterRead(watched, pattern, next, () => steps[0]?.[0] === pattern), openDb(ctx.url()));
   return { store: createStore(db, { auditKeys: TEST_AUDIT_KEYS }), arm: (...armed) => (steps = armed), fired: () => steps.length === 0 };
 }
+
+/**
+ * For the suite being declared over `ctx`: the attacker's own connection (attackerDb) and a store
+ * whose reads let it act (attackedStore, watching `patterns`), opened before its tests and closed after them.
+ */
+export function attackedSuite(ctx: BackendContext, patterns: readonly RegExp[]): { attacker: () => Db; watched: () => ReturnType<typeof attackedStore> } {
+  let attacker: Db | undefined;
+  let watched: ReturnType<typeof attackedStore> | undefined;
+  before(() => {
+    attacker = attackerDb(ctx);
+    watched = attackedStore(ctx, patterns);
+  });
+  after(async () => {
+    await watched?.store.close();
+    await attacker?.close();
+  });
+  return { attacker: () => attacker!, watched: () => watched! };
+}
