@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
-import type { AuditChainBreak, ChainRemains, LostPaymentFacts, Store } from '../store/types.js';
+import type { AuditChainBreak, AuditRepository, ChainRemains, LostPaymentFacts, Store } from '../store/types.js';
 import { AuditScrub, sortOf } from './audit-scrub.js';
 import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints, type AcceptedBreak, type ChainHead, type CheckpointHistory, type GoneChain } from './checkpoints.js';
 
@@ -153,7 +153,7 @@ export async function acceptRollback(
     store: store.db.description,
     at: Math.max(clock(), ...lookedAt),
     by: `${ACCEPTED_ROLLBACK}: ${reason}`,
-    heads: [...(await vouchable(store, history, chains.map(behindHead))), ...[...cutHeads.values()].filter((h) => !chains.includes(h.writerId) && h.hash !== '')],
+    heads: [...(await vouchable(store.audit, history, chains.map(behindHead))), ...[...cutHeads.values()].filter((h) => !chains.includes(h.writerId) && h.hash !== '')],
     ...(gone.size === 0 ? {} : { broken: [...gone.values()] }),
     ...(skips.length === 0 ? {} : { skips }),
     ...(lostSeen.length === 0 ? {} : { lost: lostSeen }),
@@ -277,19 +277,19 @@ export function forgetEarlierDatabase(checkpointFile: string, ring: KeyRing, sto
 }
 
 /**
- * The heads verify and an acceptance vouch for: each as the database holds it, but a head row an accepted tail
+ * The heads verify and an acceptance vouch for: each as the database holds it (as `audit` reads it: verify's snapshot), but a head row an accepted tail
  * cut left without its link (nothing linked since) by the link before the cut, as the acceptance
  * checkpointed it. Vouched at the head row, the next verify found the chain behind a checkpoint
  * nothing accepts, and every rollback watch held once its writer linked on.
  */
-export async function vouchable(store: Store, history: CheckpointHistory, heads: ChainHead[]): Promise<ChainHead[]> {
-  const present = new Set((await store.audit.linksAt(heads.filter((h) => h.seq > 0))).map((l) => `${l.writerId} ${l.seq}`));
+export async function vouchable(audit: Pick<AuditRepository, 'linksAt'>, history: CheckpointHistory, heads: ChainHead[]): Promise<ChainHead[]> {
+  const present = new Set((await audit.linksAt(heads.filter((h) => h.seq > 0))).map((l) => `${l.writerId} ${l.seq}`));
   const cutBefore = heads.flatMap((h) => {
     if (h.seq === 0 || present.has(`${h.writerId} ${h.seq}`)) return [];
     const cuts = [...(history.acceptedSkips.get(h.writerId)?.entries() ?? [])].filter(([, s]) => s.resume === 0 && s.seen?.head?.seq === h.seq && s.seen.head.hash === h.hash);
     return cuts.length === 0 ? [] : [{ writerId: h.writerId, seq: Math.min(...cuts.map(([seq]) => seq)) - 1 }];
   });
-  const before = new Map((await store.audit.linksAt(cutBefore.filter((c) => c.seq > 0))).map((l) => [l.writerId, l]));
+  const before = new Map((await audit.linksAt(cutBefore.filter((c) => c.seq > 0))).map((l) => [l.writerId, l]));
   return heads.flatMap((h) => {
     if (h.seq === 0 || present.has(`${h.writerId} ${h.seq}`)) return [h];
     const link = before.get(h.writerId);

@@ -39,30 +39,39 @@ export type CheckedAuditReport = AuditVerifyReport & {
  * files of the writers count as checkpoints), then, when nothing is broken but what was accepted,
  * checkpoint the heads just verified and remove the head files of ended processes it covers. The result is
  * recorded, signed, for the console's overview.
+ *
+ * The walk, the stored values, the walk on past each break, the comparison with the checkpoints
+ * and the heads to checkpoint are all read in one snapshot of the database (AuditRepository.inSnapshot),
+ * the checkpoints read before it begins (they vouch only for links committed before it, which it
+ * holds unless they were taken out): an attacker who toggles a row or a chain's tail between two
+ * states cannot show each read a state that holds while the whole never did (H2).
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  const report = await store.audit.verify({ acceptedPayments: history.acceptedDeletions });
-  const { breaks, accepted } = await everyChainBreak(store.audit, history, report.breaks);
-  accepted.push(
-    ...report.acceptedPayments.map(({ paymentId, problem, detail, unproven }): AcceptedChainBreak => ({
-      writerId: null,
-      seq: null,
-      table: 'payments',
-      recordId: paymentId,
-      problem,
-      detail,
-      acceptedAt: history.acceptedDeletions.get(paymentId)!.at,
-      how: 'exactly',
-      ...(unproven ? { unproven } : {}),
-    })),
-  );
-  breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => store.audit.linksAt(wanted), linkHoldsIn(store.audit))));
-  const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
-  // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
-  if (ok) {
+  const { report, breaks, accepted, ok, heads } = await store.audit.inSnapshot(async (audit) => {
+    const report = await audit.verify({ acceptedPayments: history.acceptedDeletions });
+    const { breaks, accepted } = await everyChainBreak(audit, history, report.breaks);
+    accepted.push(
+      ...report.acceptedPayments.map(({ paymentId, problem, detail, unproven }): AcceptedChainBreak => ({
+        writerId: null,
+        seq: null,
+        table: 'payments',
+        recordId: paymentId,
+        problem,
+        detail,
+        acceptedAt: history.acceptedDeletions.get(paymentId)!.at,
+        how: 'exactly',
+        ...(unproven ? { unproven } : {}),
+      })),
+    );
+    breaks.push(...(await compareWithCheckpoints(history, checkpointFile, report.heads, (wanted) => audit.linksAt(wanted), linkHoldsIn(audit))));
+    const ok = breaks.length === 0 && !accepted.some((b) => b.unproven);
+    // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
     // A head row at link 0 (its writer's first append refused by the database) has no link to vouch for.
-    const heads = await vouchable(store, history, report.heads.filter((h) => h.seq > 0));
+    const heads = ok ? await vouchable(audit, history, report.heads.filter((h) => h.seq > 0)) : [];
+    return { report, breaks, accepted, ok, heads };
+  });
+  if (ok) {
     appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
     // The head files of processes that ended, every head of theirs in that line now: no longer needed.
     absorbHeadFiles(history, heads, ring);

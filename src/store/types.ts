@@ -826,7 +826,11 @@ export interface AuditRepository {
   recordBankCall(call: BankCallAudit, spoolEntry?: string, as?: ChainDependency): Promise<number>;
   /** Exchanges ordered by id with their bank calls, for export and tests. */
   list(query: AuditQuery): Promise<AuditExchangeRow[]>;
-  /** Checks every writer's hash chain against the records; decrypts with the key ring. */
+  /**
+   * Checks every writer's hash chain against the records, and the stored values against their MACs
+   * and histories; decrypts with the key ring. Everything read in one snapshot: its own, or the
+   * caller's on readingOn(q) (where `gerbang audit verify` compares the checkpoints too, H2).
+   */
   verify(options?: AuditVerifyOptions): Promise<AuditVerifyReport>;
   /**
    * Deletes the anonymous rejected exchanges received before `receivedBefore` (never a client's,
@@ -915,8 +919,15 @@ export interface AuditRepository {
   inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>): Promise<T>;
 }
 
-/** What a chain guard and a reader of audit records ask of the audit, made in one snapshot (AuditRepository.readingOn). */
-export type AuditReads = Pick<AuditRepository, 'list' | 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>;
+/**
+ * What a chain guard, a reader of audit records and `audit verify` (its walk, its stored values,
+ * the scrub's walk on past each break and the checkpoints' comparison) ask of the audit, made in
+ * one snapshot (AuditRepository.readingOn).
+ */
+export type AuditReads = Pick<
+  AuditRepository,
+  'list' | 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain' | 'verify' | 'chains' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'chainRemains' | 'remainsPage' | 'resumeAfterBreak'
+>;
 
 // ---------------------------------------------------------------- sealed values: key rotation
 

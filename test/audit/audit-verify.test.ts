@@ -3,13 +3,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendCheckpoint } from '../../src/audit/index.js';
-import { migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
+import { createStore, migrate, openDb, openStore, type Db, type Store } from '../../src/store/index.js';
 import { GENESIS } from '../../src/store/repositories/audit-chain.js';
-import { verifyAudit } from '../../src/store/repositories/audit-verify.js';
-import { ValueSealer } from '../../src/store/repositories/sealed-values.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { runCli } from '../support/cli.js';
 import { createMariaDbDatabase, createSqliteDatabase, forEachBackend } from '../support/databases.js';
+import { writeAfterRead } from '../support/counting-db.js';
+import { attackerDb } from '../support/later-events.js';
 import { done, exchange } from '../support/recorded-exchanges.js';
 import { refusedWrites } from '../support/sql-rows.js';
 
@@ -259,36 +259,34 @@ forEachBackend('gerbang audit verify', (ctx) => {
 
 forEachBackend('audit verify while the gateway moves a payment on', (ctx) => {
   it('does not call a payment forged when it moved on between the read of its row and of its last event', async function () {
+    this.timeout(60_000);
     const database = ctx.backend === 'sqlite' ? createSqliteDatabase() : await createMariaDbDatabase(this);
     const store = await openStore(database.url, { auditKeys: TEST_AUDIT_KEYS });
+    // The gateway: another process's connection (SQLite: one of its own, as verify's snapshot holds this one's).
+    const gateway = createStore(attackerDb({ ...ctx, url: () => database.url }), { auditKeys: TEST_AUDIT_KEYS });
+    let verifier: Store | undefined;
     try {
       await migrate(store.db, { keys: TEST_AUDIT_KEYS });
       const payment = await store.payments.reserve({ clientId: 'gbc_busy', transactionId: 'INV-BUSY-1', requestHash: 'h'.repeat(64), amount: '10.00', currency: 'IDR' }, Date.now());
       // The interleaving, made certain: verify has read the page of payments, and the gateway
-      // appends the payment's next event just before verify reads the last events.
+      // appends the payment's next event before verify reads the last events.
       let moved = false;
-      const racing = new Proxy(store.db, {
-        get(target, prop) {
-          if (prop === 'query') {
-            return async (sql: string, params?: unknown[]) => {
-              if (!moved && sql.includes('FROM payment_events e JOIN')) {
-                moved = true;
-                expect(await store.payments.update(payment.id, { bankReference: 'REF-BUSY-1' }, Date.now())).to.equal(true);
-              }
-              return target.query(sql, params as never);
-            };
-          }
-          const value = Reflect.get(target, prop, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const report = await verifyAudit(racing, new ValueSealer(TEST_AUDIT_KEYS));
+      verifier = createStore(
+        writeAfterRead(openDb(database.url), /FROM payments WHERE id > \? ORDER BY id LIMIT/, async () => {
+          moved = true;
+          expect(await gateway.payments.update(payment.id, { bankReference: 'REF-BUSY-1' }, Date.now())).to.equal(true);
+        }),
+        { auditKeys: TEST_AUDIT_KEYS },
+      );
+      const report = await verifier.audit.verify();
       expect(moved, 'the payment moved on during the verification').to.equal(true);
       expect(report.breaks.map((b) => b.detail)).to.deep.equal([]);
       // A state written in SQL without its event is still named.
       await store.db.execute("UPDATE payments SET bank_reference = 'FORGED-REF' WHERE id = ?", [payment.id]);
-      expect((await verifyAudit(store.db, new ValueSealer(TEST_AUDIT_KEYS))).breaks.map((b) => b.detail).join('\n')).to.contain(`payments id ${payment.id}`);
+      expect((await store.audit.verify()).breaks.map((b) => b.detail).join('\n')).to.contain(`payments id ${payment.id}`);
     } finally {
+      await verifier?.close();
+      await gateway.close();
       await store.close();
       await database.drop();
     }

@@ -364,8 +364,9 @@ forEachBackend('Head files a verify removes under a running or dying gateway, it
       // The operator's verify, its walk of a large database long: meanwhile the gateway pays and is killed (a SIGKILL, an OOM kill, a crash).
       const store = ctx.store();
       const audit = Object.create(store.audit) as Store['audit'];
-      audit.verify = async (options) => {
-        const walked = await store.audit.verify(options);
+      // verify reads all it judges in one snapshot: the gateway pays once it has ended.
+      audit.inSnapshot = async (fn) => {
+        const walked = await store.audit.inSnapshot(fn);
         await pay(body);
         await settled(db, pid);
         await kill();

@@ -11,7 +11,7 @@ import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend, type BackendContext } from '../support/databases.js';
-import { attackedStore, attackerDb, laterEvents, type LaterEvents } from '../support/later-events.js';
+import { attackedStore, attackedSuite, attackerDb, laterEvents, type LaterEvents } from '../support/later-events.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 
 const DAY_MS = 86_400_000;
@@ -137,24 +137,16 @@ forEachBackend('A day\'s payment rolled back, its later events put back between 
 });
 
 forEachBackend('A day\'s payment rolled back, its later events put back between the sweep\'s count of the day and the walk of the chains (#16, H2)', (ctx) => {
-  let attacker: Db;
-  let watched: ReturnType<typeof watchedStore>;
-  before(() => {
-    attacker = attackerDb(ctx);
-    watched = watchedStore(ctx);
-  });
-  after(async () => {
-    await watched?.store.close();
-    await attacker?.close();
-  });
+  const suite = attackedSuite(ctx, [LAST_EVENT_LINKS, DAY_PAGE]);
 
   it('the overview\'s totals of the day are not kept: counted from the payments instead', async function () {
     this.timeout(60_000);
     const n = 9;
+    const watched = suite.watched();
     const store = watched.store;
     // The events in while the sweep walks the chains for the days before (none has a payment),
     // out from the read of the day's payments to their proof, then in again.
-    const { later } = await rolledBack(store, attacker, '0201888003', n, 'RACE-TOTALS');
+    const { later } = await rolledBack(store, suite.attacker(), '0201888003', n, 'RACE-TOTALS');
     await later.putBack();
     watched.arm([DAY_PAGE, later.takeOut], [LAST_EVENT_LINKS, later.putBack]);
     await store.paymentSearch.sealClosedDays(NOW);

@@ -47,7 +47,7 @@ export async function writeBack(db: Db, table: string, row: Row, where: string, 
 }
 
 /** Inserts `row` as it was copied (a row restored from a backup). */
-export async function insertRow(db: Db, table: string, row: Row): Promise<void> {
+export async function insertRow(db: Pick<Db, 'execute'>, table: string, row: Row): Promise<void> {
   const columns = Object.keys(row);
   await db.execute(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
 }

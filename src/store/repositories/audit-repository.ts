@@ -50,7 +50,7 @@ import { chainPlaceProblems } from './audit-chain-place.js';
 import { recordLinkProblems } from './audit-record-links.js';
 import { chainGaps, chainRemains, chainsToWalk, lastPaymentEventId, lostPayments, remainsPage, resumeAfterBreakNow, verifyAudit, type ExcludedLinks, type LostPayment } from './audit-verify.js';
 import { EXCHANGES_PAGE, lostPaymentFacts, type LostPaymentFacts } from './lost-payment-facts.js';
-import { linkCounts, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
+import { linkCounts, lostPaymentIn, lostPaymentNow, paymentKeysOfEvents, type RememberedPayment } from './remembered-payments.js';
 import { fit, wellFormed } from './row-values.js';
 import { ValueSealer, type ValueOpener } from './sealed-values.js';
 import { whereOf } from './sql-dialect.js';
@@ -283,7 +283,7 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   verify(options?: AuditVerifyOptions): Promise<AuditVerifyReport> {
-    return verifyAudit(this.db, this.sealer, options);
+    return this.inSnapshot((audit) => audit.verify(options));
   }
 
   purgeAnonymous(purge: AnonymousPurge): Promise<AnonymousPurgeReport> {
@@ -360,6 +360,9 @@ export class SqlAuditRepository implements AuditRepository {
     Object.defineProperty(reads, 'db', { value: q });
     // The chain reads too (heads, links, one-link walks): those of the checkpoints' comparison.
     Object.defineProperty(reads, 'reader', { value: chainReader(q, this.sealer) });
+    // verify and lostPayment open a snapshot or transaction of their own on the pool: here, the caller's.
+    Object.defineProperty(reads, 'verify', { value: (options?: AuditVerifyOptions) => verifyAudit(q, this.sealer, options) });
+    Object.defineProperty(reads, 'lostPayment', { value: (id: number, key: { clientId: string; transactionId: string; stamp: number }) => lostPaymentIn(q, this.sealer, id, key) });
     return reads;
   }
 

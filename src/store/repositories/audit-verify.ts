@@ -78,8 +78,13 @@ const TABLE_OF: Record<LinkKind, 'audit_exchanges' | 'audit_completions' | 'audi
  * under a key the ring lacks cannot be checked and is named as a break (verification needs every
  * key still in use). A payment an operator accepted as lost (`options.acceptedPayments`) is listed
  * apart, not as a break.
+ *
+ * Every read is made on `db`, one snapshot the caller holds (AuditRepository.readingOn): the walk,
+ * the stored values against their MACs and histories, and whatever the caller compares with them
+ * (the checkpoints) describe one moment. Read apart, an attacker who toggles a row or a chain's
+ * tail between two states could show each read a state that holds while the whole never did (H2).
  */
-export async function verifyAudit(db: Db, sealer: ValueSealer, options: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
+export async function verifyAudit(db: Queryable, sealer: ValueSealer, options: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
   const breaks: AuditChainBreak[] = [];
   let links = 0;
   const writers = await db.query<WriterRow>('SELECT writer_id, last_seq, last_hash FROM audit_writers ORDER BY started_at, writer_id');
@@ -94,8 +99,8 @@ export async function verifyAudit(db: Db, sealer: ValueSealer, options: AuditVer
     const result = await verifyChainAsItStands(db, sealer, writer, check, WHOLE_CHAIN);
     links += result.links;
     if (result.break) breaks.push(result.break);
-    // Its row at seq 0, read with the links it names in one snapshot (a rotation moves it a page at a time).
-    const mark = await db.withTransaction((tx) => markBreak(tx, sealer.keyRing, writer.writer_id));
+    // Its row at seq 0, read with the links it names (a rotation moves it a page at a time).
+    const mark = await markBreak(db, sealer.keyRing, writer.writer_id);
     if (mark !== null) breaks.push(mark);
   }
   // Who may lack a history (chain_coverage) is itself under a MAC: a row moved or deleted is named
@@ -1127,7 +1132,7 @@ export function attempt<T>(fn: () => T): { value: T } | { error: string; unknown
  * Records no link covers: inserted behind the gateway's back, or completed without a completion
  * link. Console audit entries from `consoleAuditSince` on must have one (chainCoverage).
  */
-async function unchainedRecords(db: Db, consoleAuditSince: number): Promise<AuditChainBreak[]> {
+async function unchainedRecords(db: Queryable, consoleAuditSince: number): Promise<AuditChainBreak[]> {
   const checks: { table: AuditChainBreak['table']; what: string; sql: string; params?: SqlValue[] }[] = [
     {
       table: 'audit_exchanges' as const,
@@ -1209,7 +1214,7 @@ const STORED_SHOWN = 5;
  * signing keys) opened where it lies. Names the first few of each table. A payment in `accepted`
  * (accepted as lost by an operator) whose row fails its MAC or was deleted goes to `acceptedOut`.
  */
-async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage, accepted: NonNullable<AuditVerifyOptions['acceptedPayments']>, acceptedOut: AuditVerifyReport['acceptedPayments']): Promise<AuditChainBreak[]> {
+async function storedValueBreaks(db: Queryable, sealer: ValueSealer, coverage: Coverage, accepted: NonNullable<AuditVerifyOptions['acceptedPayments']>, acceptedOut: AuditVerifyReport['acceptedPayments']): Promise<AuditChainBreak[]> {
   const breaks: AuditChainBreak[] = [];
   const payments: string[] = [];
   let after = 0;
@@ -1225,10 +1230,8 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
         else acceptedOut.push({ paymentId: toNumber(row.id), problem: 'altered', detail: macProblem, ...(as === 'unproven' ? { unproven: true as const } : {}) });
         continue;
       }
-      // The page and its last events were read by two statements: a payment the gateway moved on
-      // between them looks like a mismatch, so it is read again with its history in one
-      // transaction (one snapshot) before it is called forged (as the API's read does).
-      const problem = macProblem ?? (historyProblem(row, last.get(toNumber(row.id)), coverage, sealer) === null ? null : await historyProblemNow(db, toNumber(row.id), coverage, sealer));
+      // The page and its last events read in the one snapshot: a payment the gateway moved on meanwhile is seen as it was, whole.
+      const problem = macProblem ?? historyProblem(row, last.get(toNumber(row.id)), coverage, sealer);
       if (problem !== null) payments.push(problem);
     }
     if (rows.length < PAGE) break;
@@ -1246,10 +1249,10 @@ async function storedValueBreaks(db: Db, sealer: ValueSealer, coverage: Coverage
   if (payments.length > 0) breaks.push(storedBreak('payments', payments));
   // Console users, clients, their credentials, grants and callback endpoints: each row's MAC, and
   // that it is the row's latest state as its change records say (record-changes.ts). Rows and
-  // records read in one transaction (one snapshot): a row the gateway changes meanwhile is not
-  // mistaken for one written back.
+  // records read in the one snapshot: a row the gateway changes meanwhile is not mistaken for one
+  // written back.
   for (const table of MACED_TABLES) {
-    const { altered, deleted } = await db.withTransaction((tx) => rowHistoryProblems(tx, table, sealer));
+    const { altered, deleted } = await rowHistoryProblems(db, table, sealer);
     if (altered.length > 0) breaks.push(storedBreak(table.table, altered));
     if (deleted.length > 0) breaks.push(storedBreak(table.table, deleted, 'deleted'));
   }
@@ -1348,18 +1351,6 @@ export async function lostPayments(db: Queryable, ring: KeyRing, range: { fromId
 export async function lastPaymentEventId(db: Queryable): Promise<number> {
   const [{ n }] = await db.query<{ n: number | string | null }>('SELECT MAX(id) AS n FROM payment_events');
   return n === null ? 0 : toNumber(n);
-}
-
-/**
- * Payment `id`'s problem as one transaction reads its row and last event; null when it holds, or
- * when it was released meanwhile (a payment deleted without its release is named apart).
- */
-async function historyProblemNow(db: Db, id: number, coverage: Coverage, sealer: ValueSealer): Promise<string | null> {
-  return db.withTransaction(async (tx) => {
-    const [fresh] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
-    if (!fresh) return null;
-    return paymentMacProblem(sealer.keyRing, fresh) ?? historyProblem(fresh, (await lastEventRows(tx, [id])).get(id), coverage, sealer);
-  });
 }
 
 /**

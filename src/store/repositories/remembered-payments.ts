@@ -83,40 +83,43 @@ export async function paymentKeysOfEvents(db: Queryable, sealer: ValueSealer, ev
  * row altered; another row at its id, moved there or given its id again).
  */
 export async function lostPaymentNow(db: Db, sealer: ValueSealer, id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null> {
-  return db.withTransaction(async (tx) => {
-    const lost = (kind: LostPayment['kind'], why: string, last?: { seq: number; state: string }): LostPayment => ({
-      paymentId: id,
-      eventId: 0,
-      seq: last?.seq ?? 0,
-      state: last?.state ?? '',
-      kind,
-      detail: `payments id ${id} (${key.clientId} / ${key.transactionId}) ${why}: a new payment for its transactionId would pay it again`,
-    });
-    const [row] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
-    if (row) {
-      const mac = paymentMacProblem(sealer.keyRing, row);
-      if (mac !== null) return { ...lost('altered', 'no longer matches its MAC'), detail: mac };
-      if (row.client_id !== key.clientId || row.transaction_id !== key.transactionId || stampOf(toNumber(row.created_at)) !== key.stamp) {
-        return lost('deleted', `is gone: the row at its id is another payment (${row.client_id} / ${row.transaction_id}, created ${new Date(toNumber(row.created_at)).toISOString()}), moved there or given its id again`);
-      }
-      const problem = rowProblem(sealer, row, await lastTrustedEvent(tx, sealer.keyRing, sealer, id).catch((error: unknown) => {
-        if (error instanceof IntegrityError) return { problem: `its last event was altered (${error.where})` };
-        throw error;
-      }));
-      return problem === null ? null : { ...lost('altered', 'does not agree with its history'), detail: `${problem}: a new payment for its transactionId would pay it again` };
-    }
-    let last: Awaited<ReturnType<typeof lastTrustedEvent>>;
-    try {
-      last = await lastTrustedEvent(tx, sealer.keyRing, sealer, id);
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) throw error;
-      return lost('deleted', `was deleted, and its last event was altered (${error.where})`);
-    }
-    if (last === null) return lost('deleted', 'was deleted with its whole history');
-    if ('problem' in last) return lost('deleted', `was deleted, and its last event cannot be trusted (${last.problem})`);
-    if (last.snapshot.state === RELEASED) return null;
-    return lost('deleted', `was deleted: its history (last event seq ${last.seq}, ${last.snapshot.state}) does not end in its release`, { seq: last.seq, state: last.snapshot.state });
+  return db.withTransaction((tx) => lostPaymentIn(tx, sealer, id, key));
+}
+
+/** lostPaymentNow read on `tx`, one transaction or snapshot the caller holds (AuditRepository.readingOn). */
+export async function lostPaymentIn(tx: Queryable, sealer: ValueSealer, id: number, key: { clientId: string; transactionId: string; stamp: number }): Promise<LostPayment | null> {
+  const lost = (kind: LostPayment['kind'], why: string, last?: { seq: number; state: string }): LostPayment => ({
+    paymentId: id,
+    eventId: 0,
+    seq: last?.seq ?? 0,
+    state: last?.state ?? '',
+    kind,
+    detail: `payments id ${id} (${key.clientId} / ${key.transactionId}) ${why}: a new payment for its transactionId would pay it again`,
   });
+  const [row] = await tx.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
+  if (row) {
+    const mac = paymentMacProblem(sealer.keyRing, row);
+    if (mac !== null) return { ...lost('altered', 'no longer matches its MAC'), detail: mac };
+    if (row.client_id !== key.clientId || row.transaction_id !== key.transactionId || stampOf(toNumber(row.created_at)) !== key.stamp) {
+      return lost('deleted', `is gone: the row at its id is another payment (${row.client_id} / ${row.transaction_id}, created ${new Date(toNumber(row.created_at)).toISOString()}), moved there or given its id again`);
+    }
+    const problem = rowProblem(sealer, row, await lastTrustedEvent(tx, sealer.keyRing, sealer, id).catch((error: unknown) => {
+      if (error instanceof IntegrityError) return { problem: `its last event was altered (${error.where})` };
+      throw error;
+    }));
+    return problem === null ? null : { ...lost('altered', 'does not agree with its history'), detail: `${problem}: a new payment for its transactionId would pay it again` };
+  }
+  let last: Awaited<ReturnType<typeof lastTrustedEvent>>;
+  try {
+    last = await lastTrustedEvent(tx, sealer.keyRing, sealer, id);
+  } catch (error) {
+    if (!(error instanceof IntegrityError)) throw error;
+    return lost('deleted', `was deleted, and its last event was altered (${error.where})`);
+  }
+  if (last === null) return lost('deleted', 'was deleted with its whole history');
+  if ('problem' in last) return lost('deleted', `was deleted, and its last event cannot be trusted (${last.problem})`);
+  if (last.snapshot.state === RELEASED) return null;
+  return lost('deleted', `was deleted: its history (last event seq ${last.seq}, ${last.snapshot.state}) does not end in its release`, { seq: last.seq, state: last.snapshot.state });
 }
 
 /**
