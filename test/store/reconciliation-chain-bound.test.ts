@@ -5,7 +5,9 @@ import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import type { StoreReadLimits } from '../../src/store/repositories/payment-search-repository.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
+import { DAY_TOTALS_TAG } from '../../src/store/repositories/reconciliation-seals.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
+import { watchChainWalks } from '../support/chain-walks.js';
 import { forEachBackend } from '../support/databases.js';
 import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
 
@@ -223,6 +225,51 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
       await heldToItsSeal(bounded, account, start, 2);
     } finally {
       await bounded.close();
+    }
+  });
+});
+
+/**
+ * The sweep asks its guard (the chains walked whole since the first day asked, the rows read again
+ * as proved, in one snapshot) once for the days it counts and once for the accounts it seals, each
+ * asking over all of them (#16): asked once per day and once per account, a run over a month of a
+ * million payments walked some 35 months of links and did not end within an hour. What it seals
+ * and keeps is the same: every day of every account sealed with its rows, every day's totals kept.
+ */
+forEachBackend('The seal sweep walks the audit chains once for all it seals in a run (#16)', (ctx) => {
+  it('three accounts over five days: every day sealed and counted, the links walked at most twice what the chains hold', async () => {
+    const store = ctx.store();
+    const start = Date.UTC(2024, 5, 1) - 7 * HOUR;
+    const now = start + 7 * DAY + 10 * HOUR;
+    const accounts = ['0201777001', '0201777002', '0201777003'];
+    for (const [a, account] of accounts.entries()) {
+      for (let d = 0; d < 5; d += 1) {
+        for (let i = 0; i < 2; i += 1) {
+          const at = start + d * DAY + HOUR + a * 60_000 + i * 1_000;
+          const p = await store.payments.reserve({ clientId: 'sweep-walks', transactionId: `SW-${a}-${d}-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
+          expect(await store.payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-SW-${a}-${d}-${i}` }, at + 500)).to.equal(true);
+        }
+      }
+    }
+    const own = await openStore(ctx.url(), { auditKeys: TEST_AUDIT_KEYS });
+    const walked = watchChainWalks(own.db);
+    const search = new SqlPaymentSearchRepository(own.db, TEST_AUDIT_KEYS, (store.audit as SqlAuditRepository).chain, () => now);
+    try {
+      const swept = await search.sealClosedDays(now);
+      expect(swept).to.deep.include({ sealed: 15, daysCounted: 32, left: false });
+      const seals = await store.db.query<{ account_tag: string; day: number | string; row_count: number | string }>('SELECT account_tag, day, row_count FROM reconciliation_seals WHERE account_tag <> ? ORDER BY account_tag, day', [DAY_TOTALS_TAG]);
+      const first = Math.floor((start + 7 * HOUR) / DAY);
+      expect(seals.map((s) => [s.account_tag, Number(s.day), Number(s.row_count)])).to.deep.equal(
+        accounts.map((account) => accountTag(TEST_AUDIT_KEYS, account)).sort().flatMap((tag) => [0, 1, 2, 3, 4].map((d) => [tag, first + d, 2])),
+      );
+      const [{ n: totals }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM reconciliation_seals WHERE account_tag = ?', [DAY_TOTALS_TAG]);
+      expect(Number(totals)).to.equal(32);
+      const [{ n: links }] = await store.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_chain');
+      expect(walked(), `links walked, of ${String(links)} in the chains`).to.be.at.most(2 * Number(links));
+      expect((await search.sealClosedDays(now)).sealed, 'nothing left to seal').to.equal(0);
+    } finally {
+      await search.close();
+      await own.close();
     }
   });
 });

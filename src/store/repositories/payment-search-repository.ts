@@ -378,6 +378,12 @@ interface WithheldDay {
  */
 type ProvedSeal = NewSeal & { lines: ReadonlyMap<number, string> };
 
+/** Seals a run of the sweep proved, not yet written (sealBatch), and how many rows they are made of. */
+interface SweepBatch {
+  seals: ProvedSeal[];
+  rows: number;
+}
+
 /** The lines of every row `seals` are made of (ProvedSeal), by payment id. */
 function linesOf(seals: readonly ProvedSeal[]): Map<number, string> {
   return new Map(seals.flatMap((s) => [...s.lines]));
@@ -412,6 +418,15 @@ function sweptDays(now: number): { firstDay: number; lastDay: number } {
 
 /** Payment ids per statement reading last events (under SQLite's 999 parameters of old builds too). */
 const SEQ_CHUNK = 900;
+
+/**
+ * How many proved rows' lines a run of the sweep holds at most before it asks its guard about
+ * them all at once (SweepBatch): each asking walks every chain link since the first of its days
+ * (a month of a million payments is two million links), so asking once per day counted and once
+ * per account sealed made a run of a month of a million payments walk about 35 months of links.
+ * A line is about 200 bytes: the bound keeps them to about 100 MB.
+ */
+const SWEEP_GUARD_ROWS = 10 * RECONCILE_LIMIT;
 
 /** Payments of a seal's rows not as proved where its chains are walked that are named (rowsNotAsProved); the rest counted. */
 const NAMED_MOVED = 3;
@@ -791,6 +806,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    *   by row and sealed anew only when every row of it held (a day with a row that does not hold
    *   is never sealed, its rows stay marked).
    * The account is opened from a payment of the tag, which must give that tag under a ring key.
+   * The seals of these readings are written once the guard found the chains hold and their rows
+   * as proved, asked for all of them at once (sealBatch: when their rows reach SWEEP_GUARD_ROWS,
+   * and at the end of the run), as the counted days' totals are (countClosedDays).
    * A run over a sealed store with no new event reads no payment of it. Stops once `budgetRows`
    * rows were proved one by one, or SWEEP_READS_PER_PROVED times that many were read, or when
    * `stop` says so; the next run goes on from the tag it stopped at.
@@ -823,6 +841,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const tags = await paymentTags(this.db);
     await this.#changedDays.read(this.db, tags, firstDay, lastDay);
     const after = this.#sweptTag;
+    const batch: SweepBatch = { seals: [], rows: 0 };
     for (const tag of [...tags.filter((t) => t > after), ...tags.filter((t) => t <= after)]) {
       if (spent()) {
         swept.left = true;
@@ -840,15 +859,51 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const row = first?.row ?? (await this.firstPaymentOf(tag, jakartaDayStart(changed[0]), to));
       const account = row === undefined ? null : this.accountOf(tag, row);
       if (account === null) continue;
-      for (const day of changed) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(day), jakartaDayStart(day + 1), true, guard.problem)).rows.length;
-      if (first !== null) swept.rowsRead += (await this.reconcile(account, jakartaDayStart(first.day), to, false, guard.problem)).rows.length;
+      for (const day of changed) swept.rowsRead += await this.readToSeal(account, jakartaDayStart(day), jakartaDayStart(day + 1), true, batch);
+      if (first !== null) swept.rowsRead += await this.readToSeal(account, jakartaDayStart(first.day), to, false, batch);
       swept.accounts += 1;
+      if (batch.rows >= SWEEP_GUARD_ROWS) await this.sealBatch(batch, guard.problem);
     }
+    await this.sealBatch(batch, guard.problem);
     swept.rowsProved = this.#provedOneByOne - before.proved;
     swept.sealed = this.#sealsWritten - before.sealed;
     swept.stale = this.#staleSeals - before.stale;
     swept.renewed = this.#staleSealsProved - before.renewed;
     return swept;
+  }
+
+  /**
+   * The sweep's reading of `sourceAccount` in [from, to) (fromAccount, `hashKept` as Reconciling
+   * says), nothing written: the seals of the days it proved whole are added to `batch`, for
+   * sealBatch to ask the guard about them with the others and write them. How many rows it read.
+   */
+  private async readToSeal(sourceAccount: string, from: number, to: number, hashKept: boolean, batch: SweepBatch): Promise<number> {
+    const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
+    for (const seal of reconciling.seals) {
+      batch.seals.push(seal);
+      batch.rows += seal.lines.size;
+    }
+    return period.rows.length;
+  }
+
+  /**
+   * Writes the seals of the sweep's readings held in `batch` (readToSeal) if `guard` finds the
+   * chains hold from their first day on and every row they are made of as proved, all in one
+   * snapshot (sealingProblem): what each reading's own asking proved (reconcile), once for all
+   * of them. Else none is written (logged, as reconcile logs it): the next run reads them again.
+   * The batch is emptied.
+   */
+  private async sealBatch(batch: SweepBatch, guard: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>): Promise<void> {
+    const seals = batch.seals;
+    batch.seals = [];
+    batch.rows = 0;
+    if (seals.length === 0) return;
+    const problem = await guard(seals.map((s) => s.day), linesOf(seals));
+    if (problem === null) {
+      await this.sealDays(seals);
+      return;
+    }
+    log.error({ days: [...new Set(seals.map((s) => dayLabel(s.day)))].sort(), problem }, 'reconciliation days not sealed: the audit chains do not hold as a whole, or the rows read changed before they were proved');
   }
 
   /** The first payment of `tag` on a day of [first, last] that has no trusted seal, and its day; null when every such day is sealed. */
@@ -2215,8 +2270,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * and the day's reserve events are kept counted with its totals, so one moved out of the day for
    * the count and put back after makes the overview name the day and count it from the payments
    * (holdingDayTotals). `guard` walks the chains, and reads the day's rows again by their lines
-   * as counted, in one snapshot (sealingProblem). Stops once `budgetRows` rows were proved (after a
-   * day at least) or `stop` says so. Returns how many days were written.
+   * as counted, in one snapshot (sealingProblem): asked once for the days counted so far, when
+   * their rows reach SWEEP_GUARD_ROWS and at the end, their totals written only when it finds
+   * nothing (else none of them kept). Stops once `budgetRows` rows were proved (after a day at
+   * least) or `stop` says so. Returns how many days were written.
    */
   private async countClosedDays(
     days: readonly number[],
@@ -2230,6 +2287,27 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const first = this.#provedOneByOne;
     const proving: Pick<Reconciling, 'coverage'> = { coverage: null };
     let written = 0;
+    // Days counted, held for one asking of the guard over them all (SWEEP_GUARD_ROWS rows at most).
+    let toKeep: { day: number; countedAt: number; lines: Map<number, string>; totals: NewSeal }[] = [];
+    let heldRows = 0;
+    const keep = async () => {
+      if (toKeep.length === 0) return;
+      const batch = toKeep;
+      toKeep = [];
+      heldRows = 0;
+      const unprovable = await guard(
+        batch.map((d) => d.day),
+        new Map(batch.flatMap((d) => [...d.lines])),
+      );
+      for (const { day, countedAt, totals } of batch) {
+        if (unprovable === null) {
+          written += await writeSeals(this.chain!, this.sealer, countedAt, [totals]);
+          continue;
+        }
+        log.error({ day: dayLabel(day), problem: unprovable }, 'overview day totals not kept: the audit chains do not hold as a whole, counted from the payments');
+        await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
+      }
+    };
     for (const day of days.filter((d) => !kept.has(d))) {
       if (stop() || this.#provedOneByOne - first >= budgetRows) break;
       const countedAt = this.clock();
@@ -2265,15 +2343,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
         continue;
       }
-      const unprovable = await guard([day], lines);
-      if (unprovable !== null) {
-        log.error({ day: dayLabel(day), problem: unprovable }, 'overview day totals not kept: the audit chains do not hold as a whole, counted from the payments');
-        await dropDayTotals(this.chain!, this.sealer, countedAt, [day]);
-        continue;
-      }
-      const held = PAYMENT_STATES.flatMap((state) => states.get(state) ?? []);
-      written += await writeSeals(this.chain!, this.sealer, countedAt, [{ tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals: dayTotalsText(eventsTo, held, reserved, reserveDigest) }]);
+      const totals = dayTotalsText(eventsTo, PAYMENT_STATES.flatMap((state) => states.get(state) ?? []), reserved, reserveDigest);
+      toKeep.push({ day, countedAt, lines, totals: { tag: DAY_TOTALS_TAG, day, rowCount, seal: '', totals } });
+      heldRows += lines.size;
+      if (heldRows >= SWEEP_GUARD_ROWS) await keep();
     }
+    await keep();
     return written;
   }
 
