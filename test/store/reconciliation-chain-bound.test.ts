@@ -9,6 +9,7 @@ import { DAY_TOTALS_TAG } from '../../src/store/repositories/reconciliation-seal
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { watchChainWalks } from '../support/chain-walks.js';
 import { forEachBackend } from '../support/databases.js';
+import { attackedStore } from '../support/later-events.js';
 import { copyRow, insertRow, writeBack, type Row } from '../support/sql-rows.js';
 
 const DAY = 86_400_000;
@@ -270,6 +271,55 @@ forEachBackend('The seal sweep walks the audit chains once for all it seals in a
     } finally {
       await search.close();
       await own.close();
+    }
+  });
+
+  it('a payment settled while the sweep holds its day\'s seal to ask about with others: that seal alone is not written, the other account\'s is; the next run seals it', async () => {
+    const store = ctx.store();
+    const start = Date.UTC(2025, 2, 1) - 7 * HOUR;
+    const now = start + 2 * DAY + 10 * HOUR;
+    const accounts = ['0201888001', '0201888002'];
+    const ids: number[] = [];
+    for (const [a, account] of accounts.entries()) {
+      for (let i = 0; i < 2; i += 1) {
+        const at = start + HOUR + a * 60_000 + i * 1_000;
+        const p = await store.payments.reserve({ clientId: 'sweep-settled', transactionId: `SS-${a}-${i}`, requestHash: 'a'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: account }, at);
+        // The first of each account in doubt, the other paid.
+        expect(await store.payments.update(p.id, { state: i === 0 ? 'UNKNOWN' : 'SUCCESS', bank: 'bca', bankTransactionId: `BT-SS-${a}-${i}` }, at + 500)).to.equal(true);
+        ids.push(p.id);
+      }
+    }
+    // The sweep reads the accounts in their tags' order: the first one's payment in doubt is settled
+    // (the resolver's genuine write) once it was read, as the sweep looks for the next tag's first payment.
+    const tags = accounts.map((account) => accountTag(TEST_AUDIT_KEYS, account));
+    const [first, second] = tags[0] < tags[1] ? [0, 1] : [1, 0];
+    const FIRST_PAYMENT = /FROM payments WHERE source_account_tag = \? AND created_at >= \? AND created_at < \? ORDER BY created_at LIMIT 1/;
+    const watched = attackedStore(ctx, [FIRST_PAYMENT]);
+    const search = new SqlPaymentSearchRepository(watched.store.db, TEST_AUDIT_KEYS, (store.audit as SqlAuditRepository).chain, () => now);
+    const sealOf = async (a: number) =>
+      (await store.db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [tags[a], Math.floor((start + 7 * HOUR) / DAY)])).map((r) => Number(r.row_count));
+    try {
+      // Asked once for each account tag in the database (other tests' too), in their order: after the first one's.
+      const all = (await store.db.query<{ t: string }>('SELECT source_account_tag AS t FROM payments WHERE source_account_tag IS NOT NULL GROUP BY source_account_tag')).map((r) => r.t).sort();
+      watched.arm(
+        ...all.slice(0, all.indexOf(tags[first]) + 1).map((): [RegExp, () => Promise<void>] => [FIRST_PAYMENT, async () => undefined]),
+        [
+          FIRST_PAYMENT,
+          async () => {
+            expect(await store.payments.update(ids[2 * first], { state: 'SUCCESS' }, now - HOUR)).to.equal(true);
+          },
+        ],
+      );
+      const swept = await search.sealClosedDays(now);
+      expect(watched.fired(), 'settled while the sweep held the seal').to.equal(true);
+      expect(await sealOf(second), 'the other account\'s day sealed').to.deep.equal([2]);
+      expect(await sealOf(first), 'not sealed on the row as it was read').to.deep.equal([]);
+      expect(swept.sealed).to.equal(1);
+      expect((await search.sealClosedDays(now)).sealed, 'read again and sealed by the next run').to.equal(1);
+      expect(await sealOf(first)).to.deep.equal([2]);
+    } finally {
+      await search.close();
+      await watched.store.close();
     }
   });
 });

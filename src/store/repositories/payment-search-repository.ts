@@ -378,6 +378,19 @@ interface WithheldDay {
  */
 type ProvedSeal = NewSeal & { lines: ReadonlyMap<number, string> };
 
+/** What a seal (or a day's kept totals) is made of, to be asked about with others (sealingProblems): its days and its rows' lines as proved. */
+interface SealGroup {
+  days: readonly number[];
+  lines: ReadonlyMap<number, string>;
+}
+
+/** A run of the sweep's chain guard (runGuard): one group, or groups at once, each answered; `found`: the chains' problem found so far. */
+interface RunGuard {
+  problem: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>;
+  problems: (groups: readonly SealGroup[]) => Promise<(string | null)[]>;
+  found: () => string | null;
+}
+
 /** Seals a run of the sweep proved, not yet written (sealBatch), and how many rows they are made of. */
 interface SweepBatch {
   seals: ProvedSeal[];
@@ -823,7 +836,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       Array.from({ length: lastDay - firstDay + 1 }, (_, i) => firstDay + i),
       budgetRows,
       stop,
-      guard.problem,
+      guard.problems,
     );
     // The chains found not to hold: nothing more is sealed this run, and no account read for it.
     const spent = () => this.#provedOneByOne - before.proved >= budgetRows || swept.rowsRead >= budgetRows * SWEEP_READS_PER_PROVED || stop() || guard.found() !== null;
@@ -862,9 +875,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       for (const day of changed) swept.rowsRead += await this.readToSeal(account, jakartaDayStart(day), jakartaDayStart(day + 1), true, batch);
       if (first !== null) swept.rowsRead += await this.readToSeal(account, jakartaDayStart(first.day), to, false, batch);
       swept.accounts += 1;
-      if (batch.rows >= SWEEP_GUARD_ROWS) await this.sealBatch(batch, guard.problem);
+      if (batch.rows >= SWEEP_GUARD_ROWS) await this.sealBatch(batch, guard.problems);
     }
-    await this.sealBatch(batch, guard.problem);
+    await this.sealBatch(batch, guard.problems);
     swept.rowsProved = this.#provedOneByOne - before.proved;
     swept.sealed = this.#sealsWritten - before.sealed;
     swept.stale = this.#staleSeals - before.stale;
@@ -887,23 +900,23 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Writes the seals of the sweep's readings held in `batch` (readToSeal) if `guard` finds the
-   * chains hold from their first day on and every row they are made of as proved, all in one
-   * snapshot (sealingProblem): what each reading's own asking proved (reconcile), once for all
-   * of them. Else none is written (logged, as reconcile logs it): the next run reads them again.
-   * The batch is emptied.
+   * Writes the seals of the sweep's readings held in `batch` (readToSeal) that `guard` finds hold:
+   * the chains from their first day on, and each seal's rows as proved, all in one snapshot
+   * (sealingProblems): what each reading's own asking proved (reconcile), once for all of them. A
+   * seal whose rows moved is not written, the others are; the chains broken, none is (logged, as
+   * reconcile logs it): the next run reads them again. The batch is emptied.
    */
-  private async sealBatch(batch: SweepBatch, guard: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>): Promise<void> {
+  private async sealBatch(batch: SweepBatch, guard: RunGuard['problems']): Promise<void> {
     const seals = batch.seals;
     batch.seals = [];
     batch.rows = 0;
     if (seals.length === 0) return;
-    const problem = await guard(seals.map((s) => s.day), linesOf(seals));
-    if (problem === null) {
-      await this.sealDays(seals);
-      return;
-    }
-    log.error({ days: [...new Set(seals.map((s) => dayLabel(s.day)))].sort(), problem }, 'reconciliation days not sealed: the audit chains do not hold as a whole, or the rows read changed before they were proved');
+    const problems = await guard(seals.map((seal) => ({ days: [seal.day], lines: seal.lines })));
+    const held = seals.filter((_, i) => problems[i] === null);
+    if (held.length > 0) await this.sealDays(held);
+    const refused = seals.filter((_, i) => problems[i] !== null);
+    if (refused.length === 0) return;
+    log.error({ days: [...new Set(refused.map((s) => dayLabel(s.day)))].sort(), problem: problems.find((p) => p !== null) }, 'reconciliation days not sealed: the audit chains do not hold as a whole, or the rows read changed before they were proved');
   }
 
   /** The first payment of `tag` on a day of [first, last] that has no trusted seal, and its day; null when every such day is sealed. */
@@ -1134,6 +1147,26 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
+   * sealingProblem for `groups` asked at once (the sweep's batches: a seal, a day's kept totals),
+   * in one snapshot: each group's rows read again as proved (rowsNotAsProved), its own problem
+   * when they are not (it alone is not sealed: one row settled meanwhile must not keep a month
+   * of seals from being written); the chains walked once, from the first day of the groups whose
+   * rows held (`chains`: null when none did). The walk is unbounded (the sweep's).
+   */
+  private async sealingProblems(groups: readonly SealGroup[]): Promise<{ rows: (string | null)[]; chains: ChainsAnswer; since: number | null }> {
+    if (groups.length === 0 || this.chain === null) return { rows: groups.map(() => null), chains: null, since: null };
+    const guard = this.#chainGuard();
+    return this.db.withSnapshot(async (q) => {
+      const rows: (string | null)[] = [];
+      for (const group of groups) rows.push(await this.rowsNotAsProved(q, group.lines));
+      const held = groups.filter((g, i) => rows[i] === null && g.days.length > 0).flatMap((g) => g.days);
+      if (held.length === 0) return { rows, chains: null, since: null };
+      const since = jakartaDayStart(Math.min(...held));
+      return { rows, chains: await guard(since, undefined, q), since };
+    });
+  }
+
+  /**
    * Why rows `lines` (by payment id, each one's sealed line as proved) are not as proved on `q`, or
    * null: each read again by its id (SEQ_CHUNK a statement) must have the very line (its values,
    * its proof digest and its last event seq; its MAC holds then as it held) and its state must be
@@ -1169,7 +1202,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * it counts and each account it seals). Sealing nothing is always safe; the next run asks anew.
    * What it finds is kept for readings (sweepFinding).
    */
-  private runGuard(): { problem: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>; found: () => string | null } {
+  private runGuard(): RunGuard {
     let found: string | null = null;
     return {
       problem: async (days, lines) => {
@@ -1177,6 +1210,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         found = answerProblem(await this.sealingProblem(days, lines));
         this.noteSweepFinding(jakartaDayStart(Math.min(...days)), found);
         return found;
+      },
+      // As problem, for groups at once: a group whose rows moved has its own problem and is not
+      // what the run found (the chains' problem alone is kept for the run and for readings).
+      problems: async (groups) => {
+        if (found !== null) return groups.map(() => found);
+        const { rows, chains, since } = await this.sealingProblems(groups);
+        const chainProblem = answerProblem(chains);
+        if (since !== null) {
+          found = chainProblem;
+          this.noteSweepFinding(since, chainProblem);
+        }
+        return rows.map((problem) => problem ?? chainProblem);
       },
       found: () => found,
     };
@@ -2270,16 +2315,17 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * and the day's reserve events are kept counted with its totals, so one moved out of the day for
    * the count and put back after makes the overview name the day and count it from the payments
    * (holdingDayTotals). `guard` walks the chains, and reads the day's rows again by their lines
-   * as counted, in one snapshot (sealingProblem): asked once for the days counted so far, when
-   * their rows reach SWEEP_GUARD_ROWS and at the end, their totals written only when it finds
-   * nothing (else none of them kept). Stops once `budgetRows` rows were proved (after a day at
+   * as counted, in one snapshot (sealingProblems): asked once for the days counted so far, when
+   * their rows reach SWEEP_GUARD_ROWS and at the end; each day's totals written only when neither
+   * the chains nor that day's rows have a problem (a day whose rows moved is not kept, the others
+   * are; the chains broken, none is). Stops once `budgetRows` rows were proved (after a day at
    * least) or `stop` says so. Returns how many days were written.
    */
   private async countClosedDays(
     days: readonly number[],
     budgetRows: number,
     stop: () => boolean,
-    guard: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>,
+    guard: RunGuard['problems'],
   ): Promise<number> {
     // Every event since the counts read, however many: only a day with one is proved and counted again.
     const { kept, problems } = await holdingDayTotals(this.db, this.sealer, days, this.#checkedTotals, Number.POSITIVE_INFINITY, { now: this.clock(), heldMs: 0, pageRows: this.limits.dayPageRows });
@@ -2295,11 +2341,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const batch = toKeep;
       toKeep = [];
       heldRows = 0;
-      const unprovable = await guard(
-        batch.map((d) => d.day),
-        new Map(batch.flatMap((d) => [...d.lines])),
-      );
-      for (const { day, countedAt, totals } of batch) {
+      const problems = await guard(batch.map((d) => ({ days: [d.day], lines: d.lines })));
+      for (const [i, { day, countedAt, totals }] of batch.entries()) {
+        const unprovable = problems[i];
         if (unprovable === null) {
           written += await writeSeals(this.chain!, this.sealer, countedAt, [totals]);
           continue;
