@@ -40,12 +40,12 @@ export class ChainGuard {
   /**
    * Null when the chains hold as above; else why not, in words naming each chain and its links
    * (the first NAMED). `since`: only links linked from then on need be there (a reader that
-   * depends on nothing older: the seal of days from a day's start on). `audit`: the database as
-   * read now (a caller that reads in a snapshot of its own asks vouchedProblem before it begins).
+   * depends on nothing older: the seal of days from a day's start on). Reads the database as it
+   * stands (a caller that reads in a snapshot of its own asks vouchedProblem before it begins).
    * Throws when the database cannot be read.
    */
-  async problem(since?: number, audit?: Pick<AuditReads, 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain'>): Promise<string | null> {
-    return answerProblem(await this.answer(since, undefined, audit));
+  async problem(since?: number): Promise<string | null> {
+    return this.vouchedProblem()(since, this.audit);
   }
 
   /**
@@ -58,17 +58,10 @@ export class ChainGuard {
   }
 
   /**
-   * problem, the database's walk bounded by `maxLinks` (a reading's: chainGaps): `left` when it
-   * would be longer and the checkpoints name nothing (what a walk not made leaves unproved is the
-   * seal sweep's to prove); a break found, by the checkpoints or without a walk, is the problem.
-   */
-  async answer(since?: number, maxLinks?: number, audit = this.audit): Promise<ChainsAnswer> {
-    return this.vouched()(since, maxLinks, audit);
-  }
-
-  /**
-   * answer in two steps, for a reader that walks the chains in a snapshot of its own (a seal:
-   * SealGuard): the checkpoints as the file and head files stand now, read before that snapshot
+   * The chains' answer (ChainsAnswer: the database's walk bounded by `maxLinks`, a reading's, is
+   * `left` when it would be longer and the checkpoints name nothing; a break found, by the
+   * checkpoints or without a walk, is the problem) in two steps, for a reader that walks the
+   * chains in a snapshot of its own (a seal: SealGuard): the checkpoints as the file and head files stand now, read before that snapshot
    * begins (as RollbackWatch.vouched reads them), so that they vouch only for links committed
    * before it; then the answer over the chains as `audit` reads them, that snapshot. Read once it
    * has begun, they may vouch for a link another writer committed meanwhile (the seal sweep's, an

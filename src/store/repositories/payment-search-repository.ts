@@ -1141,9 +1141,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * the rows are read again (a seal, an access-log entry), which it would name as cut back.
    */
   private async sealingProblem(days: readonly number[], lines: ReadonlyMap<number, string>, maxLinks?: number): Promise<ChainsAnswer> {
-    if (days.length === 0 || this.chain === null) return null;
-    const guard = this.#chainGuard();
-    return this.db.withSnapshot(async (q) => (await this.rowsNotAsProved(q, lines)) ?? guard(jakartaDayStart(Math.min(...days)), maxLinks, q));
+    if (days.length === 0) return null;
+    const { rows, chains } = await this.sealingProblems([{ days, lines }], maxLinks);
+    return rows[0] ?? chains;
   }
 
   /**
@@ -1151,9 +1151,10 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * in one snapshot: each group's rows read again as proved (rowsNotAsProved), its own problem
    * when they are not (it alone is not sealed: one row settled meanwhile must not keep a month
    * of seals from being written); the chains walked once, from the first day of the groups whose
-   * rows held (`chains`: null when none did). The walk is unbounded (the sweep's).
+   * rows held (`chains`: null when none did), at most `maxLinks` walked (a reading's bound; the
+   * sweep's walk is unbounded).
    */
-  private async sealingProblems(groups: readonly SealGroup[]): Promise<{ rows: (string | null)[]; chains: ChainsAnswer; since: number | null }> {
+  private async sealingProblems(groups: readonly SealGroup[], maxLinks?: number): Promise<{ rows: (string | null)[]; chains: ChainsAnswer; since: number | null }> {
     if (groups.length === 0 || this.chain === null) return { rows: groups.map(() => null), chains: null, since: null };
     const guard = this.#chainGuard();
     return this.db.withSnapshot(async (q) => {
@@ -1162,7 +1163,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       const held = groups.filter((g, i) => rows[i] === null && g.days.length > 0).flatMap((g) => g.days);
       if (held.length === 0) return { rows, chains: null, since: null };
       const since = jakartaDayStart(Math.min(...held));
-      return { rows, chains: await guard(since, undefined, q), since };
+      return { rows, chains: await guard(since, maxLinks, q), since };
     });
   }
 
