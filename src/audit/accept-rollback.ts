@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyRing } from '../security/index.js';
 import type { LostPayment } from '../store/repositories/audit-verify.js';
-import type { AuditChainBreak, AuditRepository, ChainRemains, LostPaymentFacts, Store } from '../store/types.js';
+import type { AuditChainBreak, AuditReads, AuditRepository, ChainRemains, LostPaymentFacts, Store } from '../store/types.js';
 import { AuditScrub, sortOf } from './audit-scrub.js';
 import { ACCEPTED_ROLLBACK, appendCheckpoint, readCheckpoints, storeAgainstCheckpoints, type AcceptedBreak, type ChainHead, type CheckpointHistory, type GoneChain } from './checkpoints.js';
 
@@ -86,7 +86,7 @@ export async function acceptRollback(
   options: { confirmMs?: number; expect?: string } = {},
 ): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  const first = await findToAccept(store, history, checkpointFile);
+  const first = await store.audit.inSnapshot((audit) => findToAccept(audit, history, checkpointFile));
   if (first.behind.length === 0 && first.inside.length === 0 && first.lost.length === 0) return { accepted: [], unconfirmed: [], lostPayments: [] };
   // Accepting a lost payment, or a gap that can hide one deleted whole, lets the ERP's resend of its
   // transactionId be paid again: only what the operator read in `audit verify` (its digest), never blind.
@@ -95,7 +95,7 @@ export async function acceptRollback(
     return { accepted: [], unconfirmed: [], lostPayments: await store.audit.lostPaymentFacts(first.lost.map((l) => l.found)), refused: { wouldAccept, digest: digestOf(first) } };
   }
   await sleep(options.confirmMs ?? CONFIRM_MS);
-  const again = await findToAccept(store, history, checkpointFile);
+  const again = await store.audit.inSnapshot((audit) => findToAccept(audit, history, checkpointFile));
   // A chain behind by its checkpointed link; a break inside by what is accepted of it (insideKey); a payment by its id.
   const behind = inBoth(first.behind, again.behind, behindKey);
   const inside = inBoth(first.inside, again.inside, insideKey);
@@ -162,14 +162,23 @@ export async function acceptRollback(
 }
 
 /**
- * What an acceptance would accept now (one walk of findToAccept): its digest, or null when there
- * is nothing (`audit verify` prints it, and `accept-rollback --expect` accepts only that), and the
- * lost payments among it, as much as can be read back of each (named by verify).
+ * What an acceptance would accept now (one walk of findToAccept, in a snapshot of its own): its
+ * digest, or null when there is nothing (`audit verify` prints it, and `accept-rollback --expect`
+ * accepts only that), and the lost payments among it, as much as can be read back of each (named by verify).
  */
 export async function whatToAccept(store: Store, ring: KeyRing, checkpointFile: string): Promise<{ digest: string | null; lostPayments: LostPaymentFacts[] }> {
-  const found = await findToAccept(store, readCheckpoints(checkpointFile, ring, store.db.description), checkpointFile);
+  const history = readCheckpoints(checkpointFile, ring, store.db.description);
+  return store.audit.inSnapshot((audit) => acceptableIn(audit, history, checkpointFile));
+}
+
+/**
+ * whatToAccept read in the caller's snapshot (`audit verify`'s own): the digest it prints is of
+ * the very state its report names, never of one a break was added to after its walk.
+ */
+export async function acceptableIn(audit: AuditReads, history: CheckpointHistory, checkpointFile: string): Promise<{ digest: string | null; lostPayments: LostPaymentFacts[] }> {
+  const found = await findToAccept(audit, history, checkpointFile);
   const digest = found.behind.length + found.inside.length + found.lost.length === 0 ? null : digestOf(found);
-  return { digest, lostPayments: await store.audit.lostPaymentFacts(found.lost.map((l) => l.found)) };
+  return { digest, lostPayments: await audit.lostPaymentFacts(found.lost.map((l) => l.found)) };
 }
 
 /** Each thing to accept by the key its two walks are matched by, sorted, hashed (16 hex digits: to be typed). */
@@ -187,24 +196,27 @@ const behindKey = (b: AuditChainBreak) => `${b.writerId} ${b.seq} ${b.problem}`;
 const insideKey = (b: Inside) => JSON.stringify([b.writerId, b.seq, sortOf(b.problem), b.table, b.recordId, b.link, b.resumeAt, b.remains ?? null]);
 const lostKey = (b: Found['lost'][number]) => `${b.recordId} ${b.problem} ${b.found.digest ?? ''}`;
 
-/** One walk: the database against its checkpoints, and every chain and payment as the scrub's acceptance walk sees them (AuditScrub with `walkOn`). */
-async function findToAccept(store: Store, history: CheckpointHistory, checkpointFile: string): Promise<Found> {
-  const { breaks: behind, heads } = await storeAgainstCheckpoints(store.audit, history, checkpointFile);
+/**
+ * One walk, in one snapshot (`audit`): the database against its checkpoints, and every chain and
+ * payment as the scrub's acceptance walk sees them (AuditScrub with `walkOn`).
+ */
+async function findToAccept(audit: AuditReads, history: CheckpointHistory, checkpointFile: string): Promise<Found> {
+  const { breaks: behind, heads } = await storeAgainstCheckpoints(audit, history, checkpointFile);
   // exactOnly: a break accepted by a line that did not say what it saw is found again and accepted exactly.
-  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, exactOnly: true });
+  const scrub = new AuditScrub(audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, exactOnly: true });
   await scrub.pass();
   const lost = scrub.lost.map((found) => ({ writerId: null, seq: null, table: 'payments' as const, recordId: found.paymentId, problem: found.kind, detail: found.detail, found }));
-  const breaks = [...scrub.chainBreaks, ...(await insideGoneChains(store, history))];
+  const breaks = [...scrub.chainBreaks, ...(await insideGoneChains(audit, history))];
   const at = breaks.filter((b): b is typeof b & { seq: number } => b.seq !== null).map((b) => ({ writerId: b.writerId, seq: b.seq }));
-  const links = new Map((await store.audit.linksAt(at)).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
+  const links = new Map((await audit.linksAt(at)).map((l) => [`${l.writerId} ${l.seq}`, l.hash]));
   const inside: Inside[] = [];
   for (const b of breaks) {
     const head = heads.get(b.writerId);
     const resumeAt = b.resume ?? (b.seq === null || head === undefined ? null : head.seq + 1);
-    const remains = b.seq === null ? { remains: await store.audit.chainRemains(b.writerId) } : {};
+    const remains = b.seq === null ? { remains: await audit.chainRemains(b.writerId) } : {};
     inside.push({ ...b, link: b.seq === null ? null : (links.get(`${b.writerId} ${b.seq}`) ?? null), resumeAt, ...remains });
   }
-  for (const b of await goneWithNothingLeft(store.audit, history, inside)) inside.push({ ...b, resume: null, link: null, resumeAt: null });
+  for (const b of await goneWithNothingLeft(audit, history, inside)) inside.push({ ...b, resume: null, link: null, resumeAt: null });
   return { behind, heads, inside, lost };
 }
 
@@ -217,10 +229,10 @@ async function findToAccept(store: Store, history: CheckpointHistory, checkpoint
  * and the guard name there could not be accepted, and days stayed unsealed until it was put back.
  * The chain's missing head is not among them: that is the acceptance as gone (goneChainBreaks).
  */
-async function insideGoneChains(store: Store, history: CheckpointHistory): Promise<(AuditChainBreak & { writerId: string; resume: number | null })[]> {
+async function insideGoneChains(audit: AuditReads, history: CheckpointHistory): Promise<(AuditChainBreak & { writerId: string; resume: number | null })[]> {
   const chains = [...history.acceptedBreaks].filter(([, acceptance]) => acceptance.seq === 0 && acceptance.remained !== undefined).map(([writerId]) => writerId);
   if (chains.length === 0) return [];
-  const scrub = new AuditScrub(store.audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, chains });
+  const scrub = new AuditScrub(audit, { history }, { linksPerPass: Number.POSITIVE_INFINITY, confirmMs: 0, quiet: true, walkOn: true, chains });
   await scrub.pass();
   return scrub.chainBreaks.filter((b) => b.seq !== null);
 }

@@ -1,6 +1,6 @@
 import type { KeyRing } from '../security/index.js';
 import type { AuditChainBreak, AuditVerifyReport, LostPaymentFacts, Store } from '../store/types.js';
-import { goneWithNothingLeft, vouchable, whatToAccept } from './accept-rollback.js';
+import { acceptableIn, goneWithNothingLeft, vouchable } from './accept-rollback.js';
 import { AuditScrub, goneChainBreaks, type ScrubbedAudit } from './audit-scrub.js';
 import { absorbHeadFiles, appendCheckpoint, compareWithCheckpoints, linkHoldsIn, readCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
@@ -43,12 +43,13 @@ export type CheckedAuditReport = AuditVerifyReport & {
  * The walk, the stored values, the walk on past each break, the comparison with the checkpoints
  * and the heads to checkpoint are all read in one snapshot of the database (AuditRepository.inSnapshot),
  * the checkpoints read before it begins (they vouch only for links committed before it, which it
- * holds unless they were taken out): an attacker who toggles a row or a chain's tail between two
+ * holds unless they were taken out), and so is what an acceptance would take (the digest printed for
+ * `accept-rollback --expect`: of the breaks named, not of a state one was added to since): an attacker who toggles a row or a chain's tail between two
  * states cannot show each read a state that holds while the whole never did (H2).
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  const { report, breaks, accepted, ok, heads } = await store.audit.inSnapshot(async (audit) => {
+  const { report, breaks, accepted, ok, heads, toAccept } = await store.audit.inSnapshot(async (audit) => {
     const report = await audit.verify({ acceptedPayments: history.acceptedDeletions });
     const { breaks, accepted } = await everyChainBreak(audit, history, report.breaks);
     accepted.push(
@@ -69,7 +70,9 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
     // Only a state with no break but what was accepted exactly is vouched for: a checkpoint of a broken one would hide the break next time.
     // A head row at link 0 (its writer's first append refused by the database) has no link to vouch for.
     const heads = ok ? await vouchable(audit, history, report.heads.filter((h) => h.seq > 0)) : [];
-    return { report, breaks, accepted, ok, heads };
+    // What an acceptance would take, walked as it walks, over the state named here (only when something is not accepted: it walks everything once more).
+    const toAccept = ok ? undefined : await acceptableIn(audit, history, checkpointFile);
+    return { report, breaks, accepted, ok, heads, toAccept };
   });
   if (ok) {
     appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
@@ -84,8 +87,6 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
     breaks: breaks.length,
     firstBreak: first ? `${first.problem.toUpperCase()}: ${first.detail}` : null,
   });
-  // What an acceptance would take, walked as it walks (only when something is not accepted: it walks everything once more).
-  const toAccept = ok ? undefined : await whatToAccept(store, ring, checkpointFile);
   return { ...report, breaks, accepted, checkpointFile, checkpoints: history.checkpoints, ok, ...(toAccept ? { acceptDigest: toAccept.digest, lostPayments: toAccept.lostPayments } : {}) };
 }
 

@@ -921,7 +921,7 @@ export interface AuditRepository {
  */
 export type AuditReads = Pick<
   AuditRepository,
-  'list' | 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain' | 'verify' | 'chains' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'chainRemains' | 'remainsPage' | 'resumeAfterBreak'
+  'list' | 'chainGaps' | 'chainHeads' | 'linksAt' | 'walkChain' | 'verify' | 'chains' | 'lostPayments' | 'lastPaymentEventId' | 'linkCounts' | 'paymentKeys' | 'lostPayment' | 'lostPaymentFacts' | 'chainRemains' | 'remainsPage' | 'resumeAfterBreak'
 >;
 
 // ---------------------------------------------------------------- sealed values: key rotation

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptRollback, AuditScrub } from '../../src/audit/index.js';
-import { createStore, openStore, type Db, type Store } from '../../src/store/index.js';
+import { createStore, openStore, type AuditReads, type Db, type Queryable, type Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { acceptAsVerified, auditVerify } from '../support/cli.js';
 import { forEachBackend } from '../support/databases.js';
@@ -131,24 +131,35 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
     await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [writer, healing.seq]);
     await db.execute('DELETE FROM audit_exchanges WHERE id = ?', [staying.id]);
     // The link comes back once the first walk has read that chain's links twice (its walk and the
-    // scrub's confirmation, 0 ms in an acceptance's walk): as a node that caught up would show it.
+    // scrub's confirmation, 0 ms in an acceptance's walk) and ended: as a node that caught up would show it.
     const heal = () => db.execute(`INSERT INTO audit_chain (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`, Object.values(row));
     let reads = 0;
     let healed: Promise<unknown> | null = null;
     const watched = await openStore(database.url(), { auditKeys: TEST_AUDIT_KEYS });
-    const proxied = new Proxy(watched.db, {
-      get(target, prop) {
-        if (prop === 'query') {
-          return async (sql: string, params?: unknown[]) => {
-            const rows = await target.query(sql, params as never);
-            if (sql.startsWith('SELECT writer_id, seq, kind') && params?.[0] === writer && ++reads === 2) healed = heal();
-            return rows;
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as Db;
+    // Each walk reads in a snapshot of its own: its reads are watched on the snapshot's connection.
+    const watchedReads = <Q extends Queryable>(on: Q): Q =>
+      new Proxy(on, {
+        get(target, prop) {
+          if (prop === 'query') {
+            return async (sql: string, params?: unknown[]) => {
+              const rows = await target.query(sql, params as never);
+              if (sql.startsWith('SELECT writer_id, seq, kind') && params?.[0] === writer) reads += 1;
+              return rows;
+            };
+          }
+          // The link comes back once the walk whose snapshot read them twice has ended (before the next walk's).
+          if (prop === 'withSnapshot') {
+            return async <T>(fn: (q: Queryable) => Promise<T>) => {
+              const result = await (target as unknown as Db).withSnapshot((q) => fn(watchedReads(q)));
+              if (reads >= 2 && healed === null) healed = heal();
+              return result;
+            };
+          }
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const proxied = watchedReads(watched.db);
     const accepting = createStore(proxied, { auditKeys: TEST_AUDIT_KEYS });
     try {
       // The operator looked at both breaks (verify's digest); the second walk finds one of them back.
@@ -192,13 +203,14 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
       // walks (its second read of the heads): the first walk finds the chain cut at its end, the second a gap.
       let next = 7;
       await recordExchanges(writer, 1, next++);
-      let headReads = 0;
+      // Each walk reads in a snapshot of its own: the writer links on before the second opens.
+      let walks = 0;
       const audit = new Proxy(accepting.audit, {
         get(target, prop) {
-          if (prop === 'chainHeads') {
-            return async () => {
-              if (++headReads === 2) await recordExchanges(writer, 1, next++);
-              return target.chainHeads();
+          if (prop === 'inSnapshot') {
+            return async <T>(fn: (reads: AuditReads) => Promise<T>) => {
+              if (++walks === 2) await recordExchanges(writer, 1, next++);
+              return target.inSnapshot(fn);
             };
           }
           const value = Reflect.get(target, prop, target);
@@ -206,7 +218,7 @@ forEachBackend('gerbang audit verify after records deleted inside a chain, some 
         },
       });
       const result = await acceptRollback({ ...accepting, audit } as Store, TEST_AUDIT_KEYS, checkpoints, 'test: newest links deleted, looked at', Date.now, { confirmMs: 0, expect: looked });
-      expect(headReads, 'two walks').to.be.at.least(2);
+      expect(walks, 'two walks').to.be.at.least(2);
       expect([result.differs, result.unconfirmed], 'accepted').to.deep.equal([undefined, []]);
       expect(result.accepted.map((b) => [b.writerId, b.seq])).to.deep.equal([[chain, cut]]);
       await recordExchanges(writer, 2, next);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAudit, type CheckedAuditReport } from '../../src/audit/index.js';
+import { acceptRollback, verifyAudit, type CheckedAuditReport } from '../../src/audit/index.js';
 import type { Store } from '../../src/store/index.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { forEachBackend } from '../support/databases.js';
@@ -28,6 +28,8 @@ const HEADS = /FROM audit_writers ORDER BY started_at, writer_id/;
 const AFTER_WALK = /FROM chain_coverage WHERE records IN/;
 /** verify's last read of the database before the comparison with the checkpoints (purgeSummary). */
 const BEFORE_CHECKPOINTS = /FROM audit_purges ORDER BY purged_at DESC/;
+/** The acceptance walk's first read (the heads it compares with the checkpoints), made once verify's own walk is done. */
+const ACCEPTANCE_HEADS = /^SELECT writer_id, last_seq, last_hash FROM audit_writers$/;
 
 /** Every break verify named, in words. */
 const named = (report: CheckedAuditReport) => report.breaks.map((b) => `${b.problem}: ${b.detail}`).join('\n');
@@ -49,7 +51,7 @@ async function paid(payer: Store, tx: string, after: number): Promise<{ id: numb
 
 forEachBackend('audit verify against a row or a chain\'s tail toggled between its reads (H2)', (ctx) => {
   const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-verify-race-')), 'audit-checkpoints.jsonl');
-  const suite = attackedSuite(ctx, [HEADS, AFTER_WALK, BEFORE_CHECKPOINTS]);
+  const suite = attackedSuite(ctx, [HEADS, AFTER_WALK, BEFORE_CHECKPOINTS, ACCEPTANCE_HEADS]);
   const verify = () => verifyAudit(suite.watched().store, TEST_AUDIT_KEYS, checkpoints);
 
   /** verify of the store as the gateway left it: INTACT, its heads checkpointed (the tail vouched for). */
@@ -121,6 +123,34 @@ forEachBackend('audit verify against a row or a chain\'s tail toggled between it
     } finally {
       watched.arm();
       await writeBack(attacker, 'payments', paidRow, 'id = ?', [id]);
+    }
+    await intact();
+  });
+  it('a second payment altered once verify has walked: the digest it prints is of what its report names, so accepting by it takes nothing it did not show', async function () {
+    this.timeout(60_000);
+    const [attacker, watched] = [suite.attacker(), suite.watched()];
+    const shown = await paid(ctx.store(), 'VRACE-SHOWN', 0);
+    const unseen = await paid(ctx.store(), 'VRACE-UNSEEN', 0);
+    await intact();
+    await attacker.execute("UPDATE payments SET amount = '9002.00' WHERE id = ?", [shown.id]);
+    const alterUnseen = () => attacker.execute("UPDATE payments SET amount = '9003.00' WHERE id = ?", [unseen.id]).then(() => undefined);
+    // verify's own walk done: the second payment altered as the acceptance walk begins.
+    watched.arm([ACCEPTANCE_HEADS, alterUnseen]);
+    try {
+      const report = await verify();
+      expect(watched.fired(), 'altered during verify').to.equal(true);
+      expect(report.ok).to.equal(false);
+      expect(named(report)).to.contain(`payments id ${shown.id}`);
+      expect(named(report)).not.to.contain(`payments id ${unseen.id}`);
+      expect(report.lostPayments?.map((l) => l.paymentId), 'the lost payments printed: those named').to.deep.equal([shown.id]);
+      // The operator accepts by the digest printed: not over a payment the report did not name.
+      const accepted = await acceptRollback(ctx.store(), TEST_AUDIT_KEYS, checkpoints, 'test: as verified', Date.now, { confirmMs: 0, expect: report.acceptDigest ?? undefined });
+      expect(accepted.differs, 'what there is to accept now is not what was shown').to.be.a('string');
+      expect(accepted.accepted, 'nothing accepted over a payment not shown').to.deep.equal([]);
+    } finally {
+      watched.arm();
+      await writeBack(attacker, 'payments', shown.paidRow, 'id = ?', [shown.id]);
+      await writeBack(attacker, 'payments', unseen.paidRow, 'id = ?', [unseen.id]);
     }
     await intact();
   });
