@@ -561,6 +561,39 @@ forEachBackend('Finance console search cut short before the matches', (db) => {
   });
 });
 
+forEachBackend('Finance console search with more matches than it proves', (db) => {
+  let con: TestConsole;
+  let search: SqlPaymentSearchRepository;
+  const client = `p-${Math.random().toString(36).slice(2, 8)}`;
+
+  before(async function () {
+    this.timeout(60_000);
+    for (let i = 0; i < 3; i += 1) {
+      await db.store().payments.reserve({ clientId: client, transactionId: `TEHMANIS-${i}`, requestHash: 'h'.repeat(64), amount: '12.00', currency: 'IDR' }, Date.UTC(2033, 0, 10) + i);
+    }
+    // The console's search proving 2 matches at most: the 3 matches are counted, their sum taken as stored.
+    search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { searchProvedRows: 2 });
+    con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { store: { ...db.store(), paymentSearch: search }, sealSweep: false });
+  });
+  after(async () => {
+    await con?.close();
+    await search?.close();
+  });
+
+  it('shows every match counted and their total, and says in the clerk’s language that the total is as stored past the bound it proves', async () => {
+    const user = await con.createUser('many-proved', 'viewer');
+    const consoleClient = new ConsoleClient(con.origin);
+    expect((await consoleClient.signIn(user.username, user.password)).status).to.equal(303);
+    const indonesian = (await consoleClient.get('/console/payments?q=tehmanis')).text;
+    expect(indonesian).to.contain('TEHMANIS-2').and.to.contain('TEHMANIS-0');
+    expect(indonesian).to.match(/<p class="warning" role="status" id="totals-proof" data-proof="stored">Total sesuai yang tersimpan di database: lebih dari 2 pembayaran cocok, jadi tidak dicek satu per satu/);
+    await consoleClient.get('/console/lang?to=en');
+    const english = (await consoleClient.get('/console/payments?q=tehmanis')).text;
+    expect(english).to.match(/<p class="warning" role="status" id="totals-proof" data-proof="stored">Total as stored in the database: more than 2 payments match, so they were not checked one by one/);
+    expect(english).to.match(/<p class="totals" id="list-totals"><strong>1–3<\/strong> of <strong>3<\/strong> [^<]*<strong>Rp[^<]*36[^<]*<\/strong><\/p>/);
+  });
+});
+
 describe('Finance console under TLS', () => {
   let dir: string;
   let con: TestConsole;

@@ -62,6 +62,16 @@ function parseObject(text: string | null): Record<string, unknown> | null {
  * it stopped there. Each is opened (AES-GCM, about 45 µs): 1,000 keeps a common term under 300 ms.
  */
 export const SEARCH_SCAN_LIMIT = 1_000;
+/**
+ * How many confirmed matches a text search proves at most as the list proves a row, for its count
+ * and sum (PaymentTotals.proof 'proved'); with more, only the page's rows are proved and the sum is
+ * taken from the matches' amounts as stored ('stored'), as the list does past PROVED_LIMIT. A
+ * search's matches are payments spread over the whole table, each proof a row, its last event and
+ * that event's chain link read from pages of their own and four values opened: 1,000 of them took
+ * 450-770 ms of a search's 700-2,200 ms on 200,000 payments at load 10 (docs/performance.md,
+ * "A search's count and sum proved up to 200 matches"), 200 a fifth of it.
+ */
+export const SEARCH_PROVED_LIMIT = 200;
 /** How many postings of the trigrams it steps by a text search walks at most under one key (newest first: matchUnder). */
 const GRAM_WALK_LIMIT = 50_000;
 /** Postings of each trigram of the term read per step of that walk: those of the one walked are the step's. */
@@ -130,6 +140,8 @@ export interface StoreReadLimits {
   reconcileRows: number;
   /** Payments whose last events one of a page's statements reads at least when it reads them in slices (EVENT_SLICE_IDS). */
   eventSliceIds: number;
+  /** Matches a text search proves at most for its count and sum (SEARCH_PROVED_LIMIT). */
+  searchProvedRows: number;
   /** Audit chain links a reading's chain guard walks at most before it seals days (READING_CHAIN_LINKS). */
   readingChainLinks: number;
 }
@@ -152,10 +164,11 @@ interface IdBounds {
   hi: number;
 }
 
-/** A confirmed match of a text search: its id and its sort key. */
+/** A confirmed match of a text search: its id, its sort key and its amount as stored (a sum 'stored'). */
 interface TextMatch {
   id: number;
   key: number | string;
+  amountMinor: bigint;
 }
 
 /** The columns a text search reads of each candidate: enough to confirm and sort it. */
@@ -779,6 +792,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       gramWalkLimit: GRAM_WALK_LIMIT,
       reconcileRows: RECONCILE_LIMIT,
       eventSliceIds: EVENT_SLICE_IDS,
+      searchProvedRows: SEARCH_PROVED_LIMIT,
       readingChainLinks: READING_CHAIN_LINKS,
       ...limits,
     };
@@ -1780,8 +1794,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
    * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
    * confirmed; `truncated` says which bound stopped the search, if one did. Count, sum and the page come
-   * from the same confirmed list, so they always agree, and each match is proved as the list
-   * proves a row (PaymentTotals.proof 'proved'): the sum leaves out those changed outside Gerbang.
+   * from the same confirmed list, so they always agree. Up to limits.searchProvedRows matches
+   * (SEARCH_PROVED_LIMIT) each is proved as the list proves a row (PaymentTotals.proof 'proved'):
+   * the sum leaves out those changed outside Gerbang; past it only the page's rows are, and the sum
+   * is of the matches' amounts as stored ('stored', provedLimit: the page says so), as the list's
+   * past PROVED_LIMIT.
    * Throws AppError VALIDATION_FAILED (field `q`) for a term of fewer than GRAM_LENGTH characters.
    */
   private async textPage(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, size: number, direction: 'after' | 'before'): Promise<PaymentPage> {
@@ -1828,16 +1845,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
     }
     const slice = matches.slice(start, end);
-    // Every match proved (at most SEARCH_SCAN_LIMIT, under PROVED_LIMIT): the page's rows are among them.
-    const proved = await this.provedById(matches.map((m) => m.id));
+    // Every match proved when few enough (limits.searchProvedRows): the page's rows are among them; else the page's rows only.
+    const provedAll = matches.length <= this.limits.searchProvedRows;
+    const proved = await this.provedById((provedAll ? matches : slice).map((m) => m.id));
     const byId = new Map(proved.map((record) => [record.id, record]));
+    const counted = provedAll
+      ? provedTotals(proved)
+      : { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), proof: 'stored' as const, changed: 0, provedLimit: this.limits.searchProvedRows };
     const cursorOf = (m: (typeof matches)[number] | undefined): PaymentCursor | null => (m ? { key: m.key, id: m.id } : null);
     return {
       rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
       next: end < matches.length ? cursorOf(slice[slice.length - 1]) : null,
       previous: start > 0 ? cursorOf(slice[0]) : null,
       totals: {
-        ...provedTotals(proved),
+        ...counted,
         truncated,
         ...(reached === null ? {} : 'at' in reached ? { reachedAt: reached.at } : { reachedUnproved: reached.problem }),
         capped: false,
@@ -2042,7 +2063,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         if (found.has(id)) continue;
         if (found.size >= SEARCH_SCAN_LIMIT) return { stopped: 'matches', reached: below };
         if (!this.confirms(row, term)) continue;
-        found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor) });
+        found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor), amountMinor: BigInt(String(row.amount_minor)) });
       }
       walked += driver.n;
       if (driver.n < gramChunk) return { stopped: false, reached: below };
