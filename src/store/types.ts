@@ -1319,6 +1319,11 @@ export interface PaymentTotals {
    * would falsify: the page says so and points to `gerbang audit verify`.
    */
   proof: 'proved' | 'stored';
+  /**
+   * 'stored' only, a text search: how many matches it proves at most (SEARCH_PROVED_LIMIT), the
+   * bound passed; absent: PROVED_LIMIT's. The page's rows are proved whatever the bound.
+   */
+  provedLimit?: number;
   /** 'proved' only: how many of `count` were changed outside Gerbang, left out of `totalMinor`. */
   changed: number;
 }

@@ -9,10 +9,11 @@ import { EXPORT_COLUMNS } from '../../src/console/index.js';
 import { createClient, enableSigning } from '../../src/domain/clients/index.js';
 import { verifySecret } from '../../src/security/index.js';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
+import type { StoreReadLimits } from '../../src/store/repositories/payment-search-repository.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
-import { forEachBackend } from '../support/databases.js';
+import { forEachBackend, type BackendContext } from '../support/databases.js';
 import { missingTool } from '../support/missing-tool.js';
 import { searchWalkPayments, WALK_TERM } from '../support/search-walk-payments.js';
 
@@ -505,22 +506,31 @@ forEachBackend('Finance console sessions and admin', (db) => {
   });
 });
 
-forEachBackend('Finance console search cut short before the matches', (db) => {
-  let con: TestConsole;
-  let search: SqlPaymentSearchRepository;
-  const walked = `w-${Math.random().toString(36).slice(2, 8)}`;
-
+/**
+ * Hooks of a block: `seed`, then the console started on `db` with its text search bounded by
+ * `limits` (StoreReadLimits: a few payments reach them), handed to `started`; closed after.
+ */
+function consoleWithSearchLimits(db: BackendContext, limits: Partial<StoreReadLimits>, seed: () => Promise<void>, started: (con: TestConsole) => void): void {
+  let con: TestConsole | undefined;
+  let search: SqlPaymentSearchRepository | undefined;
   before(async function () {
     this.timeout(60_000);
-    await searchWalkPayments(db.store(), walked, Date.UTC(2033, 0, 10));
-    // The console's search in steps of 10 postings, 10 walked at most: the matches lie below 30 payments holding "312" alone.
-    search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10, gramWalkLimit: 10 });
+    await seed();
+    search = new SqlPaymentSearchRepository(db.store().db, TEST_AUDIT_KEYS, null, Date.now, limits);
     con = await TestConsole.start(db.url(), { GERBANG_LOG_LEVEL: 'silent' }, { store: { ...db.store(), paymentSearch: search }, sealSweep: false });
+    started(con);
   });
   after(async () => {
     await con?.close();
     await search?.close();
   });
+}
+
+forEachBackend('Finance console search cut short before the matches', (db) => {
+  let con: TestConsole;
+  const walked = `w-${Math.random().toString(36).slice(2, 8)}`;
+  // The console's search in steps of 10 postings, 10 walked at most: the matches lie below 30 payments holding "312" alone.
+  consoleWithSearchLimits(db, { gramChunk: 10, gramWalkLimit: 10 }, () => searchWalkPayments(db.store(), walked, Date.UTC(2033, 0, 10)), (started) => (con = started));
 
   it('says in the clerk’s language that payments older than the oldest it reached were not looked at and how to narrow the search, never that nothing matches', async () => {
     const user = await con.createUser('cut-short', 'viewer');
@@ -558,6 +568,30 @@ forEachBackend('Finance console search cut short before the matches', (db) => {
     } finally {
       await db.store().db.execute('UPDATE payments SET created_at = ? WHERE id = ?', [made, id]);
     }
+  });
+});
+
+forEachBackend('Finance console search with more matches than it proves', (db) => {
+  let con: TestConsole;
+  const client = `p-${Math.random().toString(36).slice(2, 8)}`;
+  // The console's search proving 2 matches at most: the 3 matches are counted, their sum taken as stored.
+  consoleWithSearchLimits(db, { searchProvedRows: 2 }, async () => {
+    for (let i = 0; i < 3; i += 1) {
+      await db.store().payments.reserve({ clientId: client, transactionId: `TEHMANIS-${i}`, requestHash: 'h'.repeat(64), amount: '12.00', currency: 'IDR' }, Date.UTC(2033, 0, 10) + i);
+    }
+  }, (started) => (con = started));
+
+  it('shows every match counted and their total, and says in the clerk’s language that the total is as stored past the bound it proves', async () => {
+    const user = await con.createUser('many-proved', 'viewer');
+    const consoleClient = new ConsoleClient(con.origin);
+    expect((await consoleClient.signIn(user.username, user.password)).status).to.equal(303);
+    const indonesian = (await consoleClient.get('/console/payments?q=tehmanis')).text;
+    expect(indonesian).to.contain('TEHMANIS-2').and.to.contain('TEHMANIS-0');
+    expect(indonesian).to.match(/<p class="warning" role="status" id="totals-proof" data-proof="stored">Total sesuai yang tersimpan di database: lebih dari 2 pembayaran cocok, jadi tidak dicek satu per satu/);
+    await consoleClient.get('/console/lang?to=en');
+    const english = (await consoleClient.get('/console/payments?q=tehmanis')).text;
+    expect(english).to.match(/<p class="warning" role="status" id="totals-proof" data-proof="stored">Total as stored in the database: more than 2 payments match, so they were not checked one by one/);
+    expect(english).to.match(/<p class="totals" id="list-totals"><strong>1–3<\/strong> of <strong>3<\/strong> [^<]*<strong>Rp[^<]*36[^<]*<\/strong><\/p>/);
   });
 });
 

@@ -15,6 +15,9 @@
  *                           migration, not seeded again); give that run's GERBANG_PERF_AUDIT_KEY
  *                           (GERBANG_PERF_REUSE=no: seed afresh even when KEPT_FILE names one)
  *   GERBANG_PERF_AUDIT_KEY  `id:base64key` the sealed values are sealed with (default: a fresh one)
+ *   GERBANG_PERF_KEPT_FILE  where KEEP notes a kept database and a later run looks for it
+ *                           (default $TMPDIR/gerbang-console-perf.json): runs against two servers
+ *                           on one machine each keep their own
  *   GERBANG_PERF_CASES=re   only the cases whose label matches
  *   GERBANG_PERF_SWEEP=off  do not run the seal sweep first: the reconciliation cases then read
  *                           days not sealed (each row proved one by one on the first reading,
@@ -49,7 +52,7 @@ const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:33
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
 
 /** Where a kept database is noted (name, server, rows, key): a throwaway key of synthetic data, readable by its owner only. */
-const KEPT_FILE = join(tmpdir(), 'gerbang-console-perf.json');
+const KEPT_FILE = process.env.GERBANG_PERF_KEPT_FILE ?? join(tmpdir(), 'gerbang-console-perf.json');
 interface Kept {
   name: string;
   server: string;

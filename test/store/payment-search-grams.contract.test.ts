@@ -179,6 +179,57 @@ forEachBackend('Payment text search with more matches than it confirms', (ctx) =
   });
 });
 
+forEachBackend('Payment text search with more matches than it proves', (ctx) => {
+  const client = `v-${randomBytes(4).toString('hex')}`;
+  /** A term no other payment holds. */
+  const term = `teh${randomBytes(3).toString('hex')}`;
+  /** Five matches, S-0 the oldest (1,000.00) to S-4 the newest (5,000.00), and one payment without the term. */
+  before(async () => {
+    for (let i = 0; i < 5; i += 1) {
+      await ctx.store().payments.reserve({ clientId: client, transactionId: `S-${i}`, requestHash: 'h'.repeat(64), amount: `${(i + 1) * 1000}.00`, currency: 'IDR', details: details(`Warung ${term} ${i}`, 'Teh') }, BASE + i);
+    }
+    await ctx.store().payments.reserve({ clientId: client, transactionId: 'S-X', requestHash: 'h'.repeat(64), amount: '9.00', currency: 'IDR', details: details('Warung Kopi', 'Teh') }, BASE + 9);
+  });
+
+  /** The first page of two rows of the term, through a search proving at most `searchProvedRows` matches. */
+  async function firstPage(searchProvedRows: number) {
+    const search = new SqlPaymentSearchRepository(ctx.store().db, TEST_AUDIT_KEYS, null, Date.now, { searchProvedRows });
+    try {
+      return await search.page({ clientId: client, text: term.toUpperCase() }, 'newest', null, 2);
+    } finally {
+      await search.close();
+    }
+  }
+
+  it('counts every match it confirms and sums their amounts as stored, saying so and which bound was passed; the same rows, count and sum as when it proves them all', async () => {
+    const stored = await firstPage(3);
+    expect(stored.rows.map((p) => p.transactionId)).to.deep.equal(['S-4', 'S-3']);
+    expect(stored.rows.every((p) => p.integrityProblem === undefined)).to.equal(true);
+    expect(stored.totals).to.deep.equal({ count: 5, totalMinor: 1_500_000n, truncated: false, capped: false, proof: 'stored', changed: 0, provedLimit: 3 });
+    const proved = await firstPage(5);
+    expect(proved.rows.map((p) => p.transactionId)).to.deep.equal(['S-4', 'S-3']);
+    expect(proved.totals).to.deep.equal({ count: 5, totalMinor: 1_500_000n, truncated: false, capped: false, proof: 'proved', changed: 0 });
+  });
+
+  it('still proves the page’s rows past the bound: one changed in SQL is marked, one off the page is summed as stored (as the page warns)', async () => {
+    const raise = (tx: string, by: number) => ctx.store().db.execute('UPDATE payments SET amount_minor = amount_minor + ? WHERE client_id = ? AND transaction_id = ?', [by, client, tx]);
+    await raise('S-4', 100);
+    await raise('S-0', 7);
+    try {
+      const stored = await firstPage(3);
+      expect(stored.rows[0].transactionId).to.equal('S-4');
+      expect(stored.rows[0].integrityProblem, 'the page row changed in SQL').to.be.a('string');
+      expect(stored.rows[1].integrityProblem).to.equal(undefined);
+      expect(stored.totals).to.deep.include({ count: 5, totalMinor: 1_500_107n, proof: 'stored' });
+      const proved = await firstPage(5);
+      expect(proved.totals, 'proved: both left out of the sum').to.deep.include({ count: 5, totalMinor: 900_000n, proof: 'proved', changed: 2 });
+    } finally {
+      await raise('S-4', -100);
+      await raise('S-0', -7);
+    }
+  });
+});
+
 forEachBackend('Payment text search within a date range', (ctx) => {
   const DAY = 86_400_000;
   const client = `d-${randomBytes(4).toString('hex')}`;

@@ -872,3 +872,23 @@ forEachBackend('Payment search (console list)', (ctx) => {
     }
   });
 });
+
+forEachBackend('Payment text search walk of a term in many payments', (ctx) => {
+  it('walks in steps grown to the matches still wanted (at most four times the first), finding the same matches, newest first, as steps of one size', async function () {
+    this.timeout(120_000);
+    const who = `grow-${randomBytes(4).toString('hex')}`;
+    /** A term no other payment holds: its trigrams are these 60 payments' alone. */
+    const term = `sop${randomBytes(3).toString('hex')}`;
+    for (let i = 0; i < 60; i += 1) {
+      const details = { sourceAccount: '0201245680', beneficiaryAccount: '0201245681', beneficiaryBankCode: '014', beneficiaryName: `Warung ${term}`, remark: 'Sop', transferMethod: null };
+      await ctx.store().payments.reserve({ clientId: who, transactionId: `GROW-${i}`, requestHash: 'h'.repeat(64), amount: '5.00', currency: 'IDR', details }, Date.UTC(2033, 0, 10) + i);
+    }
+    const sent: { sql: string; params: SqlValue[] }[] = [];
+    // Steps of 10 postings first: the first finds 10 matches in 10, the next ones want 990 more and read 40 (4 × 10).
+    const page = await new SqlPaymentSearchRepository(recording(ctx.store().db, sent), TEST_AUDIT_KEYS, null, Date.now, { gramChunk: 10 }).page({ clientId: who, text: term }, 'newest', null, 100);
+    expect(page.rows.map((p) => p.transactionId)).to.deep.equal(Array.from({ length: 60 }, (_, i) => `GROW-${59 - i}`));
+    expect(page.totals).to.deep.include({ count: 60, truncated: false, proof: 'proved' });
+    const steps = sent.filter(({ sql }) => sql.includes(' AS low')).map(({ sql }) => Number(/LIMIT (\d+)\) t0/.exec(sql)?.[1]));
+    expect(steps).to.deep.equal([10, 40, 40]);
+  });
+});

@@ -33,7 +33,7 @@ const SORT_LABELS = { newest: 'sortNewest', oldest: 'sortOldest', largest: 'sort
  */
 function totalsProof(ctx: PageContext, totals: PaymentTotals, number: (n: number) => string) {
   const { t } = ctx;
-  if (totals.proof === 'stored') return html`<p class="warning" role="status" id="totals-proof" data-proof="stored">${t('totalsStored').replace('{n}', number(PROVED_LIMIT))}</p>`;
+  if (totals.proof === 'stored') return html`<p class="warning" role="status" id="totals-proof" data-proof="stored">${t('totalsStored').replace('{n}', number(totals.provedLimit ?? PROVED_LIMIT))}</p>`;
   const changed = totals.changed > 0 ? html` <strong class="integrity-failed" id="totals-changed" data-changed="${totals.changed}">${t('totalsChanged').replace('{n}', number(totals.changed))}</strong>` : '';
   return html`<p class="${totals.changed > 0 ? 'error' : 'info'}" role="status" id="totals-proof" data-proof="proved">${t('totalsProved')}${changed}</p>`;
 }

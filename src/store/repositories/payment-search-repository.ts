@@ -62,10 +62,28 @@ function parseObject(text: string | null): Record<string, unknown> | null {
  * it stopped there. Each is opened (AES-GCM, about 45 µs): 1,000 keeps a common term under 300 ms.
  */
 export const SEARCH_SCAN_LIMIT = 1_000;
+/**
+ * How many confirmed matches a text search proves at most as the list proves a row, for its count
+ * and sum (PaymentTotals.proof 'proved'); with more, only the page's rows are proved and the sum is
+ * taken from the matches' amounts as stored ('stored'), as the list does past PROVED_LIMIT. A
+ * search's matches are payments spread over the whole table, each proof a row, its last event and
+ * that event's chain link read from pages of their own and four values opened: 1,000 of them took
+ * 450-770 ms of a search's 700-2,200 ms on 200,000 payments at load 10 (docs/performance.md,
+ * "A search's count and sum proved up to 200 matches"), 200 a fifth of it.
+ */
+export const SEARCH_PROVED_LIMIT = 200;
 /** How many postings of the trigrams it steps by a text search walks at most under one key (newest first: matchUnder). */
 const GRAM_WALK_LIMIT = 50_000;
 /** Postings of each trigram of the term read per step of that walk: those of the one walked are the step's. */
 const GRAM_CHUNK = 1_000;
+/**
+ * How many times GRAM_CHUNK a step of that walk reads at most, once earlier steps found matches:
+ * as many as the matches still wanted take at the rate found so far (stepSize). A common term's
+ * 1,000 matches took four steps one after the other ("makmur 16", "jaya 1": two round trips each,
+ * 40-80 ms a step at load 10 on 200,000 payments); the same postings in fewer, larger steps wait
+ * less on a loaded machine. The bounds of the walk (GRAM_WALK_LIMIT, GRAM_READS_PER_WALKED) hold.
+ */
+const GRAM_STEP_GROWTH = 4;
 /**
  * How many postings that walk reads in all (each step reads the next GRAM_CHUNK of every trigram
  * of the term, to choose the one to walk), as a multiple of its bound: a term of up to this many
@@ -130,6 +148,8 @@ export interface StoreReadLimits {
   reconcileRows: number;
   /** Payments whose last events one of a page's statements reads at least when it reads them in slices (EVENT_SLICE_IDS). */
   eventSliceIds: number;
+  /** Matches a text search proves at most for its count and sum (SEARCH_PROVED_LIMIT). */
+  searchProvedRows: number;
   /** Audit chain links a reading's chain guard walks at most before it seals days (READING_CHAIN_LINKS). */
   readingChainLinks: number;
 }
@@ -152,10 +172,11 @@ interface IdBounds {
   hi: number;
 }
 
-/** A confirmed match of a text search: its id and its sort key. */
+/** A confirmed match of a text search: its id, its sort key and its amount as stored (a sum 'stored'). */
 interface TextMatch {
   id: number;
   key: number | string;
+  amountMinor: bigint;
 }
 
 /** The columns a text search reads of each candidate: enough to confirm and sort it. */
@@ -704,6 +725,17 @@ function candidatesSql(dialect: Dialect, others: number, where: readonly string[
 }
 
 /**
+ * The postings the next step of a text search's walk reads per trigram: as many as `wanted` more
+ * matches take at the rate the walk found them so far (`matched` in `walked` postings), a fifth
+ * more, from `chunk` (the first step's, and the size while none was found) to GRAM_STEP_GROWTH
+ * times it, and never past the postings left to walk (`left`, at least 1).
+ */
+function stepSize(chunk: number, walked: number, matched: number, wanted: number, left: number): number {
+  const forWanted = matched > 0 ? Math.ceil((wanted * walked * 1.2) / matched) : chunk;
+  return Math.max(1, Math.min(left, GRAM_STEP_GROWTH * chunk, Math.max(chunk, forWanted)));
+}
+
+/**
  * A step's ids [low, high] cut into at most `parts` ranges of about equal width, highest first,
  * each [high, low] of its own: together every id of the step, none twice, so their candidates
  * read one after the other in this order are the step's, newest first.
@@ -779,6 +811,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       gramWalkLimit: GRAM_WALK_LIMIT,
       reconcileRows: RECONCILE_LIMIT,
       eventSliceIds: EVENT_SLICE_IDS,
+      searchProvedRows: SEARCH_PROVED_LIMIT,
       readingChainLinks: READING_CHAIN_LINKS,
       ...limits,
     };
@@ -1780,8 +1813,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * the clear filters; each candidate is then opened and the match confirmed, so a hash collision
    * or trigrams spread over two fields never show. At most SEARCH_SCAN_LIMIT candidates are
    * confirmed; `truncated` says which bound stopped the search, if one did. Count, sum and the page come
-   * from the same confirmed list, so they always agree, and each match is proved as the list
-   * proves a row (PaymentTotals.proof 'proved'): the sum leaves out those changed outside Gerbang.
+   * from the same confirmed list, so they always agree. Up to limits.searchProvedRows matches
+   * (SEARCH_PROVED_LIMIT) each is proved as the list proves a row (PaymentTotals.proof 'proved'):
+   * the sum leaves out those changed outside Gerbang; past it only the page's rows are, and the sum
+   * is of the matches' amounts as stored ('stored', provedLimit: the page says so), as the list's
+   * past PROVED_LIMIT.
    * Throws AppError VALIDATION_FAILED (field `q`) for a term of fewer than GRAM_LENGTH characters.
    */
   private async textPage(search: PaymentSearch, sort: PaymentSort, cursor: PaymentCursor | null, size: number, direction: 'after' | 'before'): Promise<PaymentPage> {
@@ -1828,16 +1864,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
     }
     const slice = matches.slice(start, end);
-    // Every match proved (at most SEARCH_SCAN_LIMIT, under PROVED_LIMIT): the page's rows are among them.
-    const proved = await this.provedById(matches.map((m) => m.id));
+    // Every match proved when few enough (limits.searchProvedRows): the page's rows are among them; else the page's rows only.
+    const provedAll = matches.length <= this.limits.searchProvedRows;
+    const proved = await this.provedById((provedAll ? matches : slice).map((m) => m.id));
     const byId = new Map(proved.map((record) => [record.id, record]));
+    const counted = provedAll
+      ? provedTotals(proved)
+      : { count: matches.length, totalMinor: matches.reduce((sum, m) => sum + m.amountMinor, 0n), proof: 'stored' as const, changed: 0, provedLimit: this.limits.searchProvedRows };
     const cursorOf = (m: (typeof matches)[number] | undefined): PaymentCursor | null => (m ? { key: m.key, id: m.id } : null);
     return {
       rows: slice.map((m) => byId.get(m.id)).filter((p): p is PaymentRecord => p !== undefined),
       next: end < matches.length ? cursorOf(slice[slice.length - 1]) : null,
       previous: start > 0 ? cursorOf(slice[0]) : null,
       totals: {
-        ...provedTotals(proved),
+        ...counted,
         truncated,
         ...(reached === null ? {} : 'at' in reached ? { reachedAt: reached.at } : { reachedUnproved: reached.problem }),
         capped: false,
@@ -2013,7 +2053,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const { where, params } = conditions(search);
     const hashes = [...new Set(grams.map((gram) => gramHash(ring, gram, keyId)))];
     const within: { sql: string; params: SqlValue[] } = bounds === null ? { sql: '', params: [] } : { sql: ' AND payment_id BETWEEN ? AND ?', params: [bounds.lo, bounds.hi] };
-    const { gramChunk, gramWalkLimit } = this.limits;
+    const { gramWalkLimit } = this.limits;
+    let gramChunk = this.limits.gramChunk;
+    const foundBefore = found.size;
     const joined = Math.min(hashes.length - 1, JOINED_GRAMS);
     const candidates = candidatesSql(this.db.dialect, joined, where);
     // A trigram with fewer than a step's postings left reaches past every payment (the fewer the better).
@@ -2042,11 +2084,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         if (found.has(id)) continue;
         if (found.size >= SEARCH_SCAN_LIMIT) return { stopped: 'matches', reached: below };
         if (!this.confirms(row, term)) continue;
-        found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor) });
+        found.set(id, { id, key: column === 'created_at' ? toNumber(row.created_at) : String(row.amount_minor), amountMinor: BigInt(String(row.amount_minor)) });
       }
       walked += driver.n;
       if (driver.n < gramChunk) return { stopped: false, reached: below };
       below = driver.low;
+      gramChunk = stepSize(this.limits.gramChunk, walked, found.size - foundBefore, SEARCH_SCAN_LIMIT - found.size, gramWalkLimit - walked);
     }
   }
 
