@@ -11,6 +11,8 @@
  *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed) and note its name
  *                           and the throwaway key it was sealed with in KEPT_FILE, so the next
  *                           run measures it again instead of seeding a million rows anew
+ *   GERBANG_PERF_KEPT_FILE  where KEPT_FILE is (default gerbang-console-perf.json in the temporary
+ *                           directory): two runs on one machine, each keeping its own database
  *   GERBANG_PERF_REUSE=name measure a database kept by an earlier run (migrated to the newest
  *                           migration, not seeded again); give that run's GERBANG_PERF_AUDIT_KEY
  *                           (GERBANG_PERF_REUSE=no: seed afresh even when KEPT_FILE names one)
@@ -49,7 +51,7 @@ const SERVER = (process.env.GERBANG_PERF_MYSQL_URL ?? 'mysql://root@127.0.0.1:33
 const ROWS = Number(process.env.GERBANG_PERF_ROWS ?? 1_000_000);
 
 /** Where a kept database is noted (name, server, rows, key): a throwaway key of synthetic data, readable by its owner only. */
-const KEPT_FILE = join(tmpdir(), 'gerbang-console-perf.json');
+const KEPT_FILE = process.env.GERBANG_PERF_KEPT_FILE ?? join(tmpdir(), 'gerbang-console-perf.json');
 interface Kept {
   name: string;
   server: string;
