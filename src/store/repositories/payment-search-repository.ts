@@ -1310,7 +1310,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!this.#proved.keepsWhole(`${tag} ${day}`, sourceAccount)) return false;
         return true;
       };
-      const cut = (start: number, end: number): { end: number; read: SpanRead } => {
+      // The end of the run of whole days from `start` on, up to `last`, each sealed and kept whole
+      // as proved (a page opened again): `start` when its first day is not. Such a run is read in
+      // one span, not RECONCILE_SPAN_MS at a time: no line of it is held (its rows are garbage
+      // once compared in place), and each span is a round of statements the page waits for (a
+      // month was ten rounds, one after the other: on a loaded machine each waits for a core).
+      const keptRun = (start: number, last: number): number => {
+        if (tag === null || hashKept || jakartaDayStart(jakartaDay(start)) !== start) return start;
+        let day = jakartaDay(start);
+        while (jakartaDayStart(day + 1) <= last && trusted.has(day) && this.#proved.keepsWhole(`${tag} ${day}`, sourceAccount)) day += 1;
+        return jakartaDayStart(day);
+      };
+      const cut = (start: number, end: number, last: number): { end: number; read: SpanRead } => {
+        const kept = keptRun(start, last);
+        if (kept > end) return { end: kept, read: 'kept' };
         const sealed = trusted.has(jakartaDay(start));
         for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), read: sealed ? 'shown' : 'full' };
         return { end, read: !sealed ? 'full' : keptWhole(start, end) ? 'kept' : 'shown' };
@@ -1494,7 +1507,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
    * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and how it
-   * is read: with every column a proof reads, with what is shown, or without its lines), the next span asked for
+   * is read: with every column a proof reads, with what is shown, or without its lines; a span read
+   * without its lines may end past `spanMs`, up to `to`, the last argument), the next span asked for
    * while one is proved; then 'truncated' when rows were left. A span's rows
    * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
    * month held at once, every young-generation collection copied tens of megabytes of rows still
@@ -1506,12 +1520,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     spanMs: number,
-    cut: (start: number, end: number) => { end: number; read: SpanRead },
+    cut: (start: number, end: number, last: number) => { end: number; read: SpanRead },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
     let left = this.limits.reconcileRows;
     const read = (start: number, limit: number) => {
-      const { end, read: how } = cut(start, Math.min(to, start + spanMs));
+      const { end, read: how } = cut(start, Math.min(to, start + spanMs), to);
       return this.readSpan(where, params, start, end, limit, how).then((rows) => ({ ...rows, full: how === 'full', end }));
     };
     let asked = read(from, left);
