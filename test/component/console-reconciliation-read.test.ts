@@ -76,51 +76,6 @@ forEachBackend('GET /console/reconciliation: the payments read while the stateme
     expect(page.text.split('data-kind="gerbang-only"').length - 1).to.equal(2);
   });
 
-  it('asks for the payments while the access is recorded, answers only once it is recorded, and answers nothing of the period when it cannot be', async () => {
-    read = async (account, from, to) => ({ accountNumber: account, currency: 'IDR', from, to, openingBalance: null, bank: 'bca', entries: [{ date: day, type: 'DEBIT', amount: '1001.00', description: 'TRSF E-BANKING DB READ-1' }] });
-    const audit = con.store.consoleAudit;
-    const realRecord = audit.record.bind(audit);
-    let asked!: () => void;
-    const paymentsAsked = new Promise<void>((resolve) => (asked = resolve));
-    let paymentsAskedYet = false;
-    let askedBeforeRecorded = false;
-    let recordedAt = 0;
-    // The record's write ends once the payments were asked for, or after a second (then the reading had waited for it).
-    audit.record = async (entry) => {
-      await Promise.race([paymentsAsked, new Promise((resolve) => setTimeout(resolve, 1_000))]);
-      askedBeforeRecorded = paymentsAskedYet;
-      const id = await realRecord(entry);
-      recordedAt = Date.now();
-      return id;
-    };
-    try {
-      let answeredAt = 0;
-      const page = await withFromAccount(
-        (real) => (account, from, to) => {
-          paymentsAskedYet = true;
-          asked();
-          return real(account, from, to);
-        },
-        async () => {
-          const answer = await client.get(`/console/reconciliation?account=${ACCOUNT}&from=${day}&to=${day}`);
-          answeredAt = Date.now();
-          return answer;
-        },
-      );
-      expect(page.status).to.equal(200);
-      expect(askedBeforeRecorded).to.equal(true);
-      expect(recordedAt).to.be.within(1, answeredAt);
-      expect(page.text.split('data-kind="matched"').length - 1).to.equal(1);
-      // The record refused: the page is not answered with the period.
-      audit.record = () => Promise.reject(new Error('the access log cannot be written'));
-      const refused = await client.get(`/console/reconciliation?account=${ACCOUNT}&from=${day}&to=${day}`);
-      expect(refused.status).to.equal(500);
-      expect(refused.text).to.not.include('data-kind=');
-    } finally {
-      delete (audit as Partial<typeof audit>).record;
-    }
-  });
-
   describe('when the statement is read through the API of a gateway older than bankCode', () => {
     let api: Server;
     /** The statement answer's fields past the documented ones of every version (an older gateway's has no bankCode). */

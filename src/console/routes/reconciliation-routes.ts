@@ -90,9 +90,7 @@ export function reconciliationRoutes(deps: { store: Store; keys: KeyRing; statem
       return;
     }
     const account = form.account.replace(/[\s.-]/g, '');
-    // Who reconciled what is recorded while the period is read (reading shows nothing): the page
-    // waits for the slower of the two, not for the record's write and then the reading.
-    const recorded = store.consoleAudit.record({
+    await store.consoleAudit.record({
       at: clock(),
       username: ctx.user.username,
       action: 'reconcile',
@@ -105,11 +103,9 @@ export function reconciliationRoutes(deps: { store: Store; keys: KeyRing; statem
     const payments = periodPayments(store.paymentSearch, account, checked.from, checked.to);
     // The days an operator accepted (gerbang audit accept-day), from the console audit's proved entries.
     const accepted = acceptedDays(store.consoleAudit, keys, account, checked.from, checked.to);
-    // Settled even when the record or the statement's read fails first and the page answers without them.
+    // Settled even when the statement's read fails first and the page answers without them.
     payments.catch(() => undefined);
     accepted.catch(() => undefined);
-    // Nothing of the period (not even the bank's refusal) is answered before the access is recorded.
-    await recorded;
     let statement: Awaited<ReturnType<StatementReader['read']>>;
     try {
       statement = await statements.read(account, checked.from, checked.to);
