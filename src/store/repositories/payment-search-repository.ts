@@ -1596,7 +1596,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
       if (!keptWhole) {
-        this.#proved.keepDay(`${tag!} ${day}`, account, sealed, lines);
+        this.#proved.keepDay(`${tag!} ${day}`, account, sealed, lines, at.map((i) => payments[i]));
         for (const i of at) this.#proved.forget(payments[i].id);
       }
       // Sealed at the end of the reconciliation.
@@ -1614,7 +1614,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * (keptLineHolds, ProvedRows.keptWholeAs): proved with its day, as provedWithDays proves a day
    * kept whole (its text the very text kept). Null when a row is not on one of those days or not as
    * kept, or a day's rows are not as many as kept, or a day is no longer kept: the caller reads the
-   * lines and proves the span as any other.
+   * lines and proves the span as any other. Each row's payment is the one made of it when its day
+   * was kept (ProvedRows.dayMade: the same values), not made again.
    */
   private keptPayments(span: ReconciledSpan, rows: readonly KeptRow[], tag: string, account: string): ReconciledPayment[] | null {
     const days = wholeDays(span, rows);
@@ -1630,7 +1631,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     for (let day = jakartaDay(span.from); jakartaDayStart(day + 1) <= readTo; day += 1) {
       if (!days.has(day) && this.#proved.keepsWhole(`${tag} ${day}`, account) && !this.#proved.keptWholeAs(`${tag} ${day}`, account, 0, () => false)) return null;
     }
-    return rows.map((row) => Object.freeze(this.reconciled(row, account, null)));
+    // What was made of each row when its day was kept, else made now.
+    const payments = new Array<ReconciledPayment>(rows.length);
+    for (const [day, at] of days) {
+      const made = this.#proved.dayMade(`${tag} ${day}`, account);
+      at.forEach((i, k) => (payments[i] = made?.[k] ?? Object.freeze(this.reconciled(rows[i], account, null))));
+    }
+    return payments;
   }
 
   /**
@@ -1671,7 +1678,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (kept === true || holds) {
         for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
         if (!holds) days.set(day, { at, lines, sealed: sealedOf(), stale: seal !== undefined, keptWhole: true });
-        else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines);
+        else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines, at.map((i) => payments[i]!));
         // A seal from before migration 041 that these very rows hash to covered these very payments:
         // written again with their ids, so the day is held to them from now on.
         if (holds && hashed && seal.paymentIds === null) {
