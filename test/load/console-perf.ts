@@ -11,13 +11,12 @@
  *   GERBANG_PERF_KEEP=1     keep the database afterwards (its name is printed) and note its name
  *                           and the throwaway key it was sealed with in KEPT_FILE, so the next
  *                           run measures it again instead of seeding a million rows anew
+ *   GERBANG_PERF_KEPT_FILE  where KEPT_FILE is (default gerbang-console-perf.json in the temporary
+ *                           directory): two runs on one machine, each keeping its own database
  *   GERBANG_PERF_REUSE=name measure a database kept by an earlier run (migrated to the newest
  *                           migration, not seeded again); give that run's GERBANG_PERF_AUDIT_KEY
  *                           (GERBANG_PERF_REUSE=no: seed afresh even when KEPT_FILE names one)
  *   GERBANG_PERF_AUDIT_KEY  `id:base64key` the sealed values are sealed with (default: a fresh one)
- *   GERBANG_PERF_KEPT_FILE  where KEEP notes a kept database and a later run looks for it
- *                           (default $TMPDIR/gerbang-console-perf.json): runs against two servers
- *                           on one machine each keep their own
  *   GERBANG_PERF_CASES=re   only the cases whose label matches
  *   GERBANG_PERF_SWEEP=off  do not run the seal sweep first: the reconciliation cases then read
  *                           days not sealed (each row proved one by one on the first reading,

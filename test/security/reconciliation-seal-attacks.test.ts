@@ -241,6 +241,44 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     }
   });
 
+  it('a page opened again reads a week of kept sealed days in one span (one round of statements, not one every three days), and still marks a payment of its middle day changed in SQL since', async () => {
+    const [account, who, start] = [newAccount(), `week-${randomBytes(3).toString('hex')}`, dayAt(10)];
+    const ids: number[] = [];
+    for (let day = 0; day < 7; day += 1) ids.push(...(await paid(account, who, start + day * DAY, [`WEEK-${day}-1`])));
+    await sealed(account, start, 7);
+    const { db: recorded, statements } = recordingStatements(db(), (sql) => sql);
+    const search = new SqlPaymentSearchRepository(recorded, TEST_AUDIT_KEYS);
+    const spanReads = (from: number) => statements().slice(from).filter((sql) => /FROM payments( FORCE INDEX \(ix_payments_reconcile\))? WHERE source_account_tag = \?/.test(sql));
+    try {
+      // The first opening hashes each day's lines (proved by their seals), three days a span, then keeps them.
+      const first = await search.fromAccount(account, start, start + 7 * DAY);
+      // Opened again: the whole week kept, read without lines in one span (MariaDB: its slices sent together).
+      let before = statements().length;
+      const again = await search.fromAccount(account, start, start + 7 * DAY);
+      expect(again.rows.map((p) => p.id)).to.deep.equal(ids);
+      expect(again.rows.filter((p) => p.integrityProblem !== undefined)).to.deep.equal([]);
+      expect(spanReads(before)).to.have.length(ctx.backend === 'sqlite' ? 1 : 4);
+      expect(spanReads(before).filter((sql) => / AS line /.test(sql))).to.deep.equal([]);
+      expect(search.rowsProvedOneByOne).to.equal(0);
+      // Each payment the very one made when its day was kept, not made again.
+      expect(again.rows.filter((p, i) => p !== first.rows[i])).to.deep.equal([]);
+      // Changed in SQL since: the opening reads its lines again and marks it, the other days still as kept.
+      await db().execute("UPDATE payments SET amount = '9000000.00', amount_minor = 900000000 WHERE id = ?", [ids[3]]);
+      before = statements().length;
+      const changed = await search.fromAccount(account, start, start + 7 * DAY);
+      expect(changed.rows.filter((p) => p.integrityProblem !== undefined).map((p) => p.id)).to.deep.equal([ids[3]]);
+      expect(changed.rows.find((p) => p.id === ids[3])?.amount).to.equal('9000000.00');
+      expect(search.rowsProvedOneByOne).to.equal(1);
+      // Put back as it was: proved again, its day kept anew with what was made of it now.
+      await db().execute("UPDATE payments SET amount = '1000.00', amount_minor = 100000 WHERE id = ?", [ids[3]]);
+      const back = await search.fromAccount(account, start, start + 7 * DAY);
+      expect(back.rows.filter((p) => p.integrityProblem !== undefined)).to.deep.equal([]);
+      expect(back.rows.find((p) => p.id === ids[3])?.amount).to.equal('1000.00');
+    } finally {
+      await search.close();
+    }
+  });
+
   it('(c) does not trust a forged seal, nor one copied from another day or another account: those rows are proved one by one, and the day named and never sealed anew', async () => {
     const [account, other, who, start] = [newAccount(), newAccount(), `forge-${randomBytes(3).toString('hex')}`, dayAt(6)];
     await paid(account, who, start, ['FORGE-1', 'FORGE-2']);

@@ -1343,7 +1343,20 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
         for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!this.#proved.keepsWhole(`${tag} ${day}`, sourceAccount)) return false;
         return true;
       };
-      const cut = (start: number, end: number): { end: number; read: SpanRead } => {
+      // The end of the run of whole days from `start` on, up to `last`, each sealed and kept whole
+      // as proved (a page opened again): `start` when its first day is not. Such a run is read in
+      // one span, not RECONCILE_SPAN_MS at a time: no line of it is held (its rows are garbage
+      // once compared in place), and each span is a round of statements the page waits for (a
+      // month was ten rounds, one after the other: on a loaded machine each waits for a core).
+      const keptRun = (start: number, last: number): number => {
+        if (tag === null || hashKept || jakartaDayStart(jakartaDay(start)) !== start) return start;
+        let day = jakartaDay(start);
+        while (jakartaDayStart(day + 1) <= last && trusted.has(day) && this.#proved.keepsWhole(`${tag} ${day}`, sourceAccount)) day += 1;
+        return jakartaDayStart(day);
+      };
+      const cut = (start: number, end: number, last: number): { end: number; read: SpanRead } => {
+        const kept = keptRun(start, last);
+        if (kept > end) return { end: kept, read: 'kept' };
         const sealed = trusted.has(jakartaDay(start));
         for (let day = jakartaDay(start) + 1; jakartaDayStart(day) < end; day += 1) if (trusted.has(day) !== sealed) return { end: jakartaDayStart(day), read: sealed ? 'shown' : 'full' };
         return { end, read: !sealed ? 'full' : keptWhole(start, end) ? 'kept' : 'shown' };
@@ -1527,7 +1540,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
    * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and how it
-   * is read: with every column a proof reads, with what is shown, or without its lines), the next span asked for
+   * is read: with every column a proof reads, with what is shown, or without its lines; a span read
+   * without its lines may end past `spanMs`, up to `to`, the last argument), the next span asked for
    * while one is proved; then 'truncated' when rows were left. A span's rows
    * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
    * month held at once, every young-generation collection copied tens of megabytes of rows still
@@ -1539,12 +1553,12 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     spanMs: number,
-    cut: (start: number, end: number) => { end: number; read: SpanRead },
+    cut: (start: number, end: number, last: number) => { end: number; read: SpanRead },
   ): AsyncGenerator<ReconciledSpan | 'truncated'> {
     if (to <= from) return;
     let left = this.limits.reconcileRows;
     const read = (start: number, limit: number) => {
-      const { end, read: how } = cut(start, Math.min(to, start + spanMs));
+      const { end, read: how } = cut(start, Math.min(to, start + spanMs), to);
       return this.readSpan(where, params, start, end, limit, how).then((rows) => ({ ...rows, full: how === 'full', end }));
     };
     let asked = read(from, left);
@@ -1615,7 +1629,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (jakartaDayStart(day + 1) + SEAL_MARGIN_MS > reconciling.now) continue;
       if (!at.every((i) => payments[i].sourceAccount === account && payments[i].integrityProblem === undefined)) continue;
       if (!keptWhole) {
-        this.#proved.keepDay(`${tag!} ${day}`, account, sealed, lines);
+        this.#proved.keepDay(`${tag!} ${day}`, account, sealed, lines, at.map((i) => payments[i]));
         for (const i of at) this.#proved.forget(payments[i].id);
       }
       // Sealed at the end of the reconciliation.
@@ -1633,7 +1647,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * (keptLineHolds, ProvedRows.keptWholeAs): proved with its day, as provedWithDays proves a day
    * kept whole (its text the very text kept). Null when a row is not on one of those days or not as
    * kept, or a day's rows are not as many as kept, or a day is no longer kept: the caller reads the
-   * lines and proves the span as any other.
+   * lines and proves the span as any other. Each row's payment is the one made of it when its day
+   * was kept (ProvedRows.dayMade: the same values), not made again.
    */
   private keptPayments(span: ReconciledSpan, rows: readonly KeptRow[], tag: string, account: string): ReconciledPayment[] | null {
     const days = wholeDays(span, rows);
@@ -1649,7 +1664,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     for (let day = jakartaDay(span.from); jakartaDayStart(day + 1) <= readTo; day += 1) {
       if (!days.has(day) && this.#proved.keepsWhole(`${tag} ${day}`, account) && !this.#proved.keptWholeAs(`${tag} ${day}`, account, 0, () => false)) return null;
     }
-    return rows.map((row) => Object.freeze(this.reconciled(row, account, null)));
+    // What was made of each row when its day was kept, else made now.
+    const payments = new Array<ReconciledPayment>(rows.length);
+    for (const [day, at] of days) {
+      const made = this.#proved.dayMade(`${tag} ${day}`, account);
+      at.forEach((i, k) => (payments[i] = made?.[k] ?? Object.freeze(this.reconciled(rows[i], account, null))));
+    }
+    return payments;
   }
 
   /**
@@ -1690,7 +1711,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       if (kept === true || holds) {
         for (const i of at) payments[i] = Object.freeze(this.reconciled(read[i], account, null));
         if (!holds) days.set(day, { at, lines, sealed: sealedOf(), stale: seal !== undefined, keptWhole: true });
-        else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines);
+        else if (kept !== true) this.#proved.keepDay(key, account, sealedOf(), lines, at.map((i) => payments[i]!));
         // A seal from before migration 041 that these very rows hash to covered these very payments:
         // written again with their ids, so the day is held to them from now on.
         if (holds && hashed && seal.paymentIds === null) {

@@ -32,7 +32,7 @@ import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
  */
 export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; ascii?: boolean }>();
+  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; ascii?: boolean; made?: readonly V[] }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
@@ -102,20 +102,36 @@ export class ProvedRows<V> {
     return true;
   }
 
-  /** Keeps day `key`, whose rows, read as `lines` (making `sealed`, sealedDay), were just proved whole for `account`. */
-  keepDay(key: string, account: string, sealed: SealedDay, lines: readonly string[]): void {
+  /**
+   * Keeps day `key`, whose rows, read as `lines` (making `sealed`, sealedDay), were just proved
+   * whole for `account`; with `made`, what was made of each row, in the lines' order (dayMade).
+   */
+  keepDay(key: string, account: string, sealed: SealedDay, lines: readonly string[], made?: readonly V[]): void {
     this.#forgetDay(key);
     // The lengths off the heap the collector copies: a typed array's bytes are not moved. Filled
     // in a loop: Uint32Array.from with a mapping function took 4-8 ms of a month's 50,000 lines
     // on a first opening (its iteration and a call a line), the loop well under one.
     const lengths = new Uint32Array(lines.length);
     for (let i = 0; i < lines.length; i += 1) lengths[i] = lines[i].length;
-    this.#days.set(key, { account, pieces: sealed.pieces, lengths });
+    this.#days.set(key, { account, pieces: sealed.pieces, lengths, ...(made !== undefined && made.length === lines.length ? { made } : {}) });
     this.#dayRows += lines.length;
     for (const oldest of this.#days.keys()) {
       if (this.#dayRows <= this.limit) return;
       this.#forgetDay(oldest);
     }
+  }
+
+  /**
+   * What was made of each row of day `key` kept whole for `account`, in its lines' order, when it
+   * was kept with them (keepDay); undefined otherwise. Handed out only for a day just found as
+   * kept (keptWholeAs true): each row then is the very line kept at its place, so what was made of
+   * it is what would be made of it again (a line holds every value made into it), and a month
+   * opened again makes none of its 50,000 anew (each a young object with its strings, copied by
+   * the collector while the page is built).
+   */
+  dayMade(key: string, account: string): readonly V[] | undefined {
+    const kept = this.#days.get(key);
+    return kept?.account === account ? kept.made : undefined;
   }
 
   #forgetDay(key: string): void {
