@@ -43,7 +43,8 @@ export type CheckedAuditReport = AuditVerifyReport & {
  * The walk, the stored values, the walk on past each break, the comparison with the checkpoints
  * and the heads to checkpoint are all read in one snapshot of the database (AuditRepository.inSnapshot),
  * the checkpoints read before it begins (they vouch only for links committed before it, which it
- * holds unless they were taken out): an attacker who toggles a row or a chain's tail between two
+ * holds unless they were taken out; a causal snapshot, SnapshotOptions: on a Galera node it begins
+ * once the node applied what other nodes committed before): an attacker who toggles a row or a chain's tail between two
  * states cannot show each read a state that holds while the whole never did (H2).
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
@@ -70,7 +71,7 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
     // A head row at link 0 (its writer's first append refused by the database) has no link to vouch for.
     const heads = ok ? await vouchable(audit, history, report.heads.filter((h) => h.seq > 0)) : [];
     return { report, breaks, accepted, ok, heads };
-  });
+  }, { causal: true });
   if (ok) {
     appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
     // The head files of processes that ended, every head of theirs in that line now: no longer needed.
