@@ -347,86 +347,78 @@ describe('Two gateways on a three-node Galera cluster', function () {
     return work;
   }
 
-  /** The head of chain `writerId` as node `node` has it now (no wait). */
-  async function headOn(node: number, writerId: string): Promise<number> {
-    const [row] = await cluster.sql<{ last_seq: number }>(node, `SELECT last_seq FROM ${database}.audit_writers WHERE writer_id = '${writerId}'`);
-    return Number(row?.last_seq ?? 0);
+  /** `payer` links one more payment (now, a new account) and vouches for it in its head file: whether node 2 lacks the link then (is behind). */
+  async function linkedAhead(payer: Store): Promise<boolean> {
+    const before = new Map(payer.audit.ownHeads().map((h) => [h.writerId, h.seq]));
+    await paid(newAccount(), Date.now() - HOUR, 1, payer);
+    const grown = payer.audit.ownHeads().find((h) => h.seq > (before.get(h.writerId) ?? 0));
+    if (!grown) throw new Error('no chain of the payer grew');
+    const [row] = await cluster.sql<{ last_seq: number }>(1, `SELECT last_seq FROM ${database}.audit_writers WHERE writer_id = '${grown.writerId}'`);
+    return Number(row?.last_seq ?? 0) < grown.seq;
   }
 
-  /** The head of the chain `store` linked one more payment on (now, a new account), as it vouched for it. */
-  async function linkedAnother(store: Store): Promise<{ writerId: string; seq: number }> {
-    const before = new Map(store.audit.ownHeads().map((h) => [h.writerId, h.seq]));
-    await paid(newAccount(), Date.now() - HOUR, 1, store);
-    const grown = store.audit.ownHeads().find((h) => h.seq > (before.get(h.writerId) ?? 0));
-    if (!grown) throw new Error('no chain of the store grew');
-    return grown;
-  }
-
-  /** A process on node 1 that vouches for its chains in `checkpoints` (its head file at every commit), as a gateway does. */
-  function vouchingOnNode1(checkpoints: string): Promise<Store> {
-    return sameNamed(0, vouchingOptions(checkpoints, TEST_AUDIT_KEYS, 'gateway on node 1', Date.now));
-  }
-
-  it('holds nothing on a node behind the node whose process vouched for a later link in its head file: the rollback watch confirms a finding once the node applied it', async () => {
+  /**
+   * Runs `fn` with a process on node 1 that vouches for its chains in a checkpoint file of its own
+   * (its head file at every commit, as a gateway does: `payer`) and a process on node 2 that names
+   * the database the same way (`reader`); both closed after.
+   */
+  async function besideVouching(fn: (payer: Store, reader: Store, checkpoints: string) => Promise<void>): Promise<void> {
     const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-galera-heads-')), 'audit-checkpoints.jsonl');
-    const payer = await vouchingOnNode1(checkpoints);
-    const gateway = await sameNamed(1);
+    const payer = await sameNamed(0, vouchingOptions(checkpoints, TEST_AUDIT_KEYS, 'gateway on node 1', Date.now));
+    const reader = await sameNamed(1);
     try {
-      expect(gateway.db.description).to.equal(payer.db.description);
-      const watch = new RollbackWatch(gateway.audit, TEST_AUDIT_KEYS, checkpoints, gateway.db.description, 0);
-      const lag = await behind(1);
-      try {
-        // A payment through node 1: its link committed, its head file vouching for it; node 2 has not applied it.
-        const head = await linkedAnother(payer);
-        expect(await headOn(1, head.writerId), 'node 2 behind').to.be.lessThan(head.seq);
-        await resumedWhenWaiting(lag, watch.check());
-        expect(watch.held).to.equal(null);
-      } finally {
-        await lag.resume();
-      }
+      expect(reader.db.description).to.equal(payer.db.description);
+      await fn(payer, reader, checkpoints);
     } finally {
-      await gateway.close();
+      await reader.close();
       await payer.close();
     }
-  });
+  }
 
-  it('proves a reservation left behind on a node behind the node whose process vouched for a later link in its head file: the proof waits for the node to apply it, no chain taken for cut', async () => {
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-galera-heads-')), 'audit-checkpoints.jsonl');
-    const payer = await vouchingOnNode1(checkpoints);
-    const prover = await sameNamed(1);
+  /** What `work` on node 2 settles to, begun once node 2 is behind the link `payer` vouched for last (linkedAhead); node 2 resumed as resumedWhenWaiting does. */
+  async function withNode2Behind<T>(payer: Store, work: () => Promise<T>): Promise<T> {
+    const lag = await behind(1);
     try {
+      expect(await linkedAhead(payer), 'node 2 behind').to.equal(true);
+      return await resumedWhenWaiting(lag, work());
+    } finally {
+      await lag.resume();
+    }
+  }
+
+  it('holds nothing on a node behind the node whose process vouched for a later link in its head file: the rollback watch confirms a finding once the node applied it', () =>
+    besideVouching(async (payer, gateway, checkpoints) => {
+      const watch = new RollbackWatch(gateway.audit, TEST_AUDIT_KEYS, checkpoints, gateway.db.description, 0);
+      await withNode2Behind(payer, () => watch.check());
+      expect(watch.held).to.equal(null);
+    }));
+
+  it('proves a reservation left behind on a node behind the node whose process vouched for a later link in its head file: the proof waits for the node to apply it, no chain taken for cut', () =>
+    besideVouching(async (payer, prover, checkpoints) => {
       const reservation = await payer.payments.reserve({ clientId: 'erp-behind', transactionId: `B-${randomBytes(4).toString('hex')}`, requestHash: 'b'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: newAccount() }, Date.now() - 60_000);
       await caughtUp(1);
       const watch = new RollbackWatch(prover.audit, TEST_AUDIT_KEYS, checkpoints, prover.db.description, 0);
       const lag = await behind(1);
       try {
-        let lagged: number[] = [];
+        let lagged = false;
         // The watch compares (nothing behind yet); then node 1's process links another payment and
         // vouches for it, before the proof reads the checkpoints and begins its snapshot on node 2.
         const checkpointsNow = async () => {
           await watch.check();
-          const head = await linkedAnother(payer);
-          lagged = [await headOn(1, head.writerId), head.seq];
+          lagged = await linkedAhead(payer);
           return watch.held;
         };
         const deps = { payments: prover.payments, clock: Date.now, checkpoints: checkpointsNow, vouched: () => watch.vouched() };
         const proved = await resumedWhenWaiting(lag, provedLeftBehind(deps, reservation, 'taken over').catch((error: { where?: string }) => error.where));
-        expect(lagged[0], 'node 2 behind').to.be.lessThan(lagged[1]);
+        expect(lagged, 'node 2 behind').to.equal(true);
         expect(proved).to.equal(true);
       } finally {
         await lag.resume();
       }
-    } finally {
-      await prover.close();
-      await payer.close();
-    }
-  });
+    }));
 
-  it('seals a closed day read on a node behind the node whose process vouched for a later link in its head file: the chain guard waits for the node to apply it, the day is not unprovable', async () => {
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-galera-heads-')), 'audit-checkpoints.jsonl');
-    const payer = await vouchingOnNode1(checkpoints);
-    const reader = await sameNamed(1);
-    try {
+  it('seals a closed day read on a node behind the node whose process vouched for a later link in its head file: the chain guard waits for the node to apply it, the day is not unprovable', () =>
+    besideVouching(async (payer, reader, checkpoints) => {
       // The console's guard (console-server.ts): the checkpoints read before the seal's snapshot begins.
       const guard = new ChainGuard(reader.audit, TEST_AUDIT_KEYS, checkpoints, reader.db.description);
       reader.paymentSearch.guardSeals(() => {
@@ -436,28 +428,14 @@ describe('Two gateways on a three-node Galera cluster', function () {
       const [account, start] = [newAccount(), closedDay(3)];
       await paid(account, start, 2, payer);
       await caughtUp(1);
-      const lag = await behind(1);
-      try {
-        const head = await linkedAnother(payer);
-        expect(await headOn(1, head.writerId), 'node 2 behind').to.be.lessThan(head.seq);
-        const page = await resumedWhenWaiting(lag, reader.paymentSearch.fromAccount(account, start, start + DAY));
-        expect(page.rows.length).to.equal(2);
-        expect(page.unprovable, JSON.stringify(page.unprovable)).to.equal(undefined);
-        expect((await sealsOf(2, account)).length, 'seals of the day').to.equal(1);
-      } finally {
-        await lag.resume();
-      }
-    } finally {
-      await reader.close();
-      await payer.close();
-    }
-  });
+      const page = await withNode2Behind(payer, () => reader.paymentSearch.fromAccount(account, start, start + DAY));
+      expect(page.rows.length).to.equal(2);
+      expect(page.unprovable, JSON.stringify(page.unprovable)).to.equal(undefined);
+      expect((await sealsOf(2, account)).length, 'seals of the day').to.equal(1);
+    }));
 
-  it('queues a notification again from a node behind the node whose process vouched for a later link in its head file: the requeue\'s walk waits for the node to apply it, no gap taken for one', async () => {
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-galera-heads-')), 'audit-checkpoints.jsonl');
-    const payer = await vouchingOnNode1(checkpoints);
-    const operator = await sameNamed(1);
-    try {
+  it('queues a notification again from a node behind the node whose process vouched for a later link in its head file: the requeue\'s walk waits for the node to apply it, no gap taken for one', () =>
+    besideVouching(async (payer, operator, checkpoints) => {
       // A payment that failed, its notification queued then deleted in SQL, its client's endpoint and an admin: written through node 1.
       const clientId = `erp-${randomBytes(3).toString('hex')}`;
       const payment = await payer.payments.reserve({ clientId, transactionId: 'R-1', requestHash: 'c'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: newAccount() }, Date.now() - 60_000);
@@ -470,14 +448,13 @@ describe('Two gateways on a three-node Galera cluster', function () {
       await caughtUp(1);
       const guard = new ChainGuard(operator.audit, TEST_AUDIT_KEYS, checkpoints, operator.db.description);
       let lag: Awaited<ReturnType<typeof behind>> | undefined;
-      let lagged: number[] = [];
+      let lagged = false;
       // Once the requeue's record is open (written on node 2): node 2 falls behind while node 1's
       // process links another payment and vouches for it, before the requeue reads the checkpoints.
       const callbacks = Object.create(operator.callbacks) as Store['callbacks'];
       callbacks.endpointOf = async (client) => {
         lag = await behind(1);
-        const head = await linkedAnother(payer);
-        lagged = [await headOn(1, head.writerId), head.seq];
+        lagged = await linkedAhead(payer);
         return operator.callbacks.endpointOf(client);
       };
       const deps = { payments: operator.payments, callbacks, consoleUsers: operator.consoleUsers, audit: operator.audit, chains: () => guard.vouchedProblem(), clock: Date.now };
@@ -485,38 +462,20 @@ describe('Two gateways on a three-node Galera cluster', function () {
       try {
         while (lag === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
         const outcome = await resumedWhenWaiting(lag, requeue);
-        expect(lagged[0], 'node 2 behind').to.be.lessThan(lagged[1]);
+        expect(lagged, 'node 2 behind').to.equal(true);
         expect(outcome, JSON.stringify(outcome)).to.deep.include({ requeued: true });
       } finally {
         await lag?.resume();
       }
-    } finally {
-      await operator.close();
-      await payer.close();
-    }
-  });
+    }));
 
-  it('verifies the audit from a node behind the node whose process vouched for a later link in its head file: the walk waits for the node to apply it, intact', async () => {
-    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-galera-heads-')), 'audit-checkpoints.jsonl');
-    const payer = await vouchingOnNode1(checkpoints);
-    const operator = await sameNamed(1);
-    try {
-      await linkedAnother(payer);
+  it('verifies the audit from a node behind the node whose process vouched for a later link in its head file: the walk waits for the node to apply it, intact', () =>
+    besideVouching(async (payer, operator, checkpoints) => {
+      await paid(newAccount(), Date.now() - HOUR, 1, payer);
       await caughtUp(1);
-      const lag = await behind(1);
-      try {
-        const head = await linkedAnother(payer);
-        expect(await headOn(1, head.writerId), 'node 2 behind').to.be.lessThan(head.seq);
-        const verified = await resumedWhenWaiting(lag, verifyAudit(operator, TEST_AUDIT_KEYS, checkpoints));
-        expect(verified.breaks.filter((b) => b.detail.includes(head.writerId)).map((b) => b.detail)).to.deep.equal([]);
-      } finally {
-        await lag.resume();
-      }
-    } finally {
-      await operator.close();
-      await payer.close();
-    }
-  });
+      const verified = await withNode2Behind(payer, () => verifyAudit(operator, TEST_AUDIT_KEYS, checkpoints));
+      expect(verified.breaks.filter((b) => b.writerId !== null).map((b) => b.detail)).to.deep.equal([]);
+    }));
 
   it('keeps paying when the database node of one gateway is killed mid-run: nothing lost, nothing paid twice', async () => {
     const tokens = await clientTokens();
