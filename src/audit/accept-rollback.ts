@@ -86,7 +86,7 @@ export async function acceptRollback(
   options: { confirmMs?: number; expect?: string } = {},
 ): Promise<RollbackAcceptance> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  const first = await store.audit.inSnapshot((audit) => findToAccept(audit, history, checkpointFile));
+  const first = await store.audit.inSnapshot((audit) => findToAccept(audit, history, checkpointFile), { causal: true });
   if (first.behind.length === 0 && first.inside.length === 0 && first.lost.length === 0) return { accepted: [], unconfirmed: [], lostPayments: [] };
   // Accepting a lost payment, or a gap that can hide one deleted whole, lets the ERP's resend of its
   // transactionId be paid again: only what the operator read in `audit verify` (its digest), never blind.
@@ -95,7 +95,7 @@ export async function acceptRollback(
     return { accepted: [], unconfirmed: [], lostPayments: await store.audit.lostPaymentFacts(first.lost.map((l) => l.found)), refused: { wouldAccept, digest: digestOf(first) } };
   }
   await sleep(options.confirmMs ?? CONFIRM_MS);
-  const again = await store.audit.inSnapshot((audit) => findToAccept(audit, history, checkpointFile));
+  const again = await store.audit.inSnapshot((audit) => findToAccept(audit, history, checkpointFile), { causal: true });
   // A chain behind by its checkpointed link; a break inside by what is accepted of it (insideKey); a payment by its id.
   const behind = inBoth(first.behind, again.behind, behindKey);
   const inside = inBoth(first.inside, again.inside, insideKey);
@@ -168,7 +168,7 @@ export async function acceptRollback(
  */
 export async function whatToAccept(store: Store, ring: KeyRing, checkpointFile: string): Promise<{ digest: string | null; lostPayments: LostPaymentFacts[] }> {
   const history = readCheckpoints(checkpointFile, ring, store.db.description);
-  return store.audit.inSnapshot((audit) => acceptableIn(audit, history, checkpointFile));
+  return store.audit.inSnapshot((audit) => acceptableIn(audit, history, checkpointFile), { causal: true });
 }
 
 /**

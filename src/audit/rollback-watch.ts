@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { getLogger } from '../log/index.js';
 import type { KeyRing } from '../security/index.js';
-import type { AuditChainBreak, AuditRepository, VouchedChains } from '../store/types.js';
+import type { AuditChainBreak, AuditRepository, ChainReader, VouchedChains } from '../store/types.js';
 import { CheckpointReader, storeAgainstCheckpoints, type CheckpointHistory } from './checkpoints.js';
 
 const log = getLogger('audit');
@@ -36,7 +36,7 @@ export class RollbackWatch {
 
   /** `holds`: what this process holds while the database lacks what was vouched for (its log lines name it). */
   constructor(
-    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain'>,
+    private readonly audit: Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walkChain' | 'inSnapshot'>,
     ring: KeyRing,
     private readonly path: string,
     store: string,
@@ -76,12 +76,14 @@ export class RollbackWatch {
       this.hold([]);
       return;
     }
-    let found = await this.compare(history);
+    let found = await this.compare(history, this.audit);
     // On a cluster, this node may not have applied another node's last commit yet when its
-    // checkpoint is read: a new finding is held only if it is still there a moment later.
+    // checkpoint is read: a new finding is held only if it is still there a moment later, read
+    // once the node applied every commit the cluster made before (a causal snapshot: on a Galera
+    // node held up longer, a backup's FLUSH TABLES WITH READ LOCK, it waits for it to catch up).
     if (found.length > 0 && this.breaks.length === 0) {
       await new Promise((resolve) => setTimeout(resolve, this.confirmMs));
-      found = await this.compare(history);
+      found = await this.audit.inSnapshot((audit) => this.compare(history, audit), { causal: true });
     }
     this.hold(found);
   }
@@ -120,8 +122,8 @@ export class RollbackWatch {
     return statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
   }
 
-  private async compare(history: CheckpointHistory): Promise<AuditChainBreak[]> {
-    const { breaks } = await storeAgainstCheckpoints(this.audit, history, this.path);
+  private async compare(history: CheckpointHistory, audit: ChainReader): Promise<AuditChainBreak[]> {
+    const { breaks } = await storeAgainstCheckpoints(audit, history, this.path);
     return breaks.filter((b) => HELD_ON.includes(b.problem));
   }
 

@@ -43,8 +43,10 @@ export type CheckedAuditReport = AuditVerifyReport & {
  * The walk, the stored values, the walk on past each break, the comparison with the checkpoints
  * and the heads to checkpoint are all read in one snapshot of the database (AuditRepository.inSnapshot),
  * the checkpoints read before it begins (they vouch only for links committed before it, which it
- * holds unless they were taken out), and so is what an acceptance would take (the digest printed for
- * `accept-rollback --expect`: of the breaks named, not of a state one was added to since): an attacker who toggles a row or a chain's tail between two
+ * holds unless they were taken out; a causal snapshot, SnapshotOptions: on a Galera node it begins
+ * once the node applied what other nodes committed before), and so is what an acceptance would
+ * take (the digest printed for `accept-rollback --expect`: of the breaks named, not of a state one
+ * was added to since): an attacker who toggles a row or a chain's tail between two
  * states cannot show each read a state that holds while the whole never did (H2).
  */
 export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: string, clock: () => number = Date.now): Promise<CheckedAuditReport> {
@@ -73,7 +75,7 @@ export async function verifyAudit(store: Store, ring: KeyRing, checkpointFile: s
     // What an acceptance would take, walked as it walks, over the state named here (only when something is not accepted: it walks everything once more).
     const toAccept = ok ? undefined : await acceptableIn(audit, history, checkpointFile);
     return { report, breaks, accepted, ok, heads, toAccept };
-  });
+  }, { causal: true });
   if (ok) {
     appendCheckpoint(checkpointFile, ring, { store: store.db.description, at: clock(), by: 'verify', heads });
     // The head files of processes that ended, every head of theirs in that line now: no longer needed.

@@ -43,6 +43,6 @@ export function withAuditFailureCount(repository: AuditRepository, count: (opera
     lostPaymentFacts: (lost) => repository.lostPaymentFacts(lost),
     checkKeys: () => repository.checkKeys(),
     readingOn: (q) => repository.readingOn(q),
-    inSnapshot: (fn) => repository.inSnapshot(fn),
+    inSnapshot: (fn, options) => repository.inSnapshot(fn, options),
   };
 }

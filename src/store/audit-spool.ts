@@ -251,6 +251,6 @@ export function withAuditSpool(repository: AuditRepository, spool: AuditSpool): 
     lostPaymentFacts: (lost) => repository.lostPaymentFacts(lost),
     checkKeys: () => repository.checkKeys(),
     readingOn: (q) => repository.readingOn(q),
-    inSnapshot: (fn) => repository.inSnapshot(fn),
+    inSnapshot: (fn, options) => repository.inSnapshot(fn, options),
   };
 }

@@ -105,6 +105,21 @@ export type ChainReader = Pick<AuditRepository, 'chainHeads' | 'linksAt' | 'walk
  */
 export type VouchedChains = (chains: ChainReader) => Promise<string | null>;
 
+/** How Db.withSnapshot opens its snapshot. */
+export interface SnapshotOptions {
+  /**
+   * The snapshot holds every write the database had acknowledged anywhere when it was asked for,
+   * not only those its own server had applied: for a read compared with something written outside
+   * the database after another process's commit (the audit head files and checkpoint lines, read
+   * before the snapshot begins). On a MariaDB Galera node (`@@wsrep_on`) the snapshot begins once
+   * the node has applied every writeset the cluster had committed (a statement run with
+   * `wsrep_sync_wait = 1` first, on the snapshot's connection; it waits up to the provider's
+   * repl.causal_read_timeout, 30 s by default, then fails: STORE_UNAVAILABLE). One server (MySQL 8,
+   * MariaDB without Galera, SQLite) applies a commit before acknowledging it: nothing to wait for.
+   */
+  causal?: boolean;
+}
+
 export interface Db extends Queryable {
   /**
    * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back
@@ -118,9 +133,9 @@ export interface Db extends Queryable {
    * TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY under REPEATABLE READ, taken at once; SQLite: a
    * read transaction, its snapshot taken at its first read. Ended (rolled back: nothing to commit)
    * when `fn` settles, and the connection released. Keep `fn` short: on MySQL/MariaDB an open
-   * snapshot holds back the purge of older row versions.
+   * snapshot holds back the purge of older row versions. `causal`: see SnapshotOptions.
    */
-  withSnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  withSnapshot<T>(fn: (q: Queryable) => Promise<T>, options?: SnapshotOptions): Promise<T>;
   /**
    * A writer of its own, for callers that run many short transactions one after another (the
    * audit's hash chains): `run(fn)` has withTransaction's contract, on a connection kept for
@@ -909,9 +924,10 @@ export interface AuditRepository {
   /**
    * Runs `fn` with this repository's reads made in one snapshot of its database (readingOn in
    * Db.withSnapshot): what `fn` reads of a notification's records and the walk of the chains that
-   * proves none of them was deleted (#14, H2). Keep `fn` to reads.
+   * proves none of them was deleted (#14, H2). Keep `fn` to reads. `options`: Db.withSnapshot's
+   * (`causal` for reads compared with the audit checkpoints outside the database).
    */
-  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>): Promise<T>;
+  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>, options?: SnapshotOptions): Promise<T>;
 }
 
 /**

@@ -1,7 +1,14 @@
 import { expect } from 'chai';
+import { createConnection } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainGuard, RollbackWatch, verifyAudit, vouchingOptions } from '../../src/audit/index.js';
 import type { BankSimulator } from '../../src/banks/simulator/index.js';
-import { openDb, openStore, type Store } from '../../src/store/index.js';
+import { requeueCallback } from '../../src/domain/callbacks/index.js';
+import { provedLeftBehind } from '../../src/domain/transfers/left-behind.js';
+import { openDb, openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { SqlPaymentSearchRepository } from '../../src/store/repositories/index.js';
 import { accountTag } from '../../src/store/repositories/payment-repository.js';
 import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
@@ -168,12 +175,12 @@ describe('Two gateways on a three-node Galera cluster', function () {
     for (const body of bodies) expect(executed.get(String(body.transactionId)), String(body.transactionId)).to.equal(1);
   });
 
-  /** `count` payments of `account` reserved on the day starting at `start`, through node 1 as the gateway writes them. */
-  async function paid(account: string, start: number, count: number): Promise<number[]> {
+  /** `count` payments of `account` reserved on the day starting at `start`, through node 1 (by `store`, a console's by default) as the gateway writes them. */
+  async function paid(account: string, start: number, count: number, store = consoles[0]): Promise<number[]> {
     const who = `seal-${randomBytes(3).toString('hex')}`;
     const ids: number[] = [];
     for (let i = 0; i < count; i++) {
-      const p = await consoles[0].payments.reserve({ clientId: who, transactionId: `S-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * HOUR);
+      const p = await store.payments.reserve({ clientId: who, transactionId: `S-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + (i + 1) * HOUR);
       ids.push(p.id);
     }
     return ids;
@@ -296,6 +303,179 @@ describe('Two gateways on a three-node Galera cluster', function () {
       await db.close();
     }
   });
+
+  /**
+   * A store on node `node` that names the database as every process of the cluster does (one URL
+   * for all, through a load balancer that spreads connections over the nodes): its description,
+   * which the checkpoint lines and head files are kept by, the same whichever node it reaches
+   * (here through the node's own socket, which the description leaves out).
+   */
+  function sameNamed(node: number, options: StoreOptions = {}): Promise<Store> {
+    return openStore(`${cluster.url(0, database)}?socketPath=${join(cluster.nodes[node].dir, 'mysqld.sock')}`, { auditKeys: TEST_AUDIT_KEYS, ...options });
+  }
+
+  /**
+   * Node `node` applies nothing the other nodes commit from now until `resume` (FLUSH TABLES WITH
+   * READ LOCK on a Galera node desyncs it and pauses its applier, as a backup does; the others go
+   * on committing). `waiting`: a read there waits for the node to catch up (wsrep_sync_wait), or a
+   * write waits for the lock.
+   */
+  async function behind(node: number): Promise<{ waiting(): Promise<boolean>; resume(): Promise<void> }> {
+    const connection = await createConnection({ socketPath: join(cluster.nodes[node].dir, 'mysqld.sock'), user: 'root' });
+    await connection.query('FLUSH TABLES WITH READ LOCK');
+    let resumed: Promise<void> | undefined;
+    return {
+      waiting: async () => {
+        const [rows] = await connection.query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND (INFO LIKE '%wsrep_sync_wait%' OR STATE LIKE '%lock%')",
+        );
+        return (rows as unknown[]).length > 0;
+      },
+      resume: () => (resumed ??= connection.query('UNLOCK TABLES').then(() => connection.end())),
+    };
+  }
+
+  /** What `work` settles to, the node behind (`lag`) resumed once something there waits on it (`waiting`), or once `work` settled without waiting. */
+  async function resumedWhenWaiting<T>(lag: Awaited<ReturnType<typeof behind>>, work: Promise<T>): Promise<T> {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled && !(await lag.waiting())) await new Promise((resolve) => setTimeout(resolve, 50));
+    await lag.resume();
+    return work;
+  }
+
+  /** `payer` links one more payment (now, a new account) and vouches for it in its head file: whether node 2 lacks the link then (is behind). */
+  async function linkedAhead(payer: Store): Promise<boolean> {
+    const before = new Map(payer.audit.ownHeads().map((h) => [h.writerId, h.seq]));
+    await paid(newAccount(), Date.now() - HOUR, 1, payer);
+    const grown = payer.audit.ownHeads().find((h) => h.seq > (before.get(h.writerId) ?? 0));
+    if (!grown) throw new Error('no chain of the payer grew');
+    const [row] = await cluster.sql<{ last_seq: number }>(1, `SELECT last_seq FROM ${database}.audit_writers WHERE writer_id = '${grown.writerId}'`);
+    return Number(row?.last_seq ?? 0) < grown.seq;
+  }
+
+  /**
+   * Runs `fn` with a process on node 1 that vouches for its chains in a checkpoint file of its own
+   * (its head file at every commit, as a gateway does: `payer`) and a process on node 2 that names
+   * the database the same way (`reader`); both closed after.
+   */
+  async function besideVouching(fn: (payer: Store, reader: Store, checkpoints: string) => Promise<void>): Promise<void> {
+    const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-galera-heads-')), 'audit-checkpoints.jsonl');
+    const payer = await sameNamed(0, vouchingOptions(checkpoints, TEST_AUDIT_KEYS, 'gateway on node 1', Date.now));
+    const reader = await sameNamed(1);
+    try {
+      expect(reader.db.description).to.equal(payer.db.description);
+      await fn(payer, reader, checkpoints);
+    } finally {
+      await reader.close();
+      await payer.close();
+    }
+  }
+
+  /** What `work` on node 2 settles to, begun once node 2 is behind the link `payer` vouched for last (linkedAhead); node 2 resumed as resumedWhenWaiting does. */
+  async function withNode2Behind<T>(payer: Store, work: () => Promise<T>): Promise<T> {
+    const lag = await behind(1);
+    try {
+      expect(await linkedAhead(payer), 'node 2 behind').to.equal(true);
+      return await resumedWhenWaiting(lag, work());
+    } finally {
+      await lag.resume();
+    }
+  }
+
+  it('holds nothing on a node behind the node whose process vouched for a later link in its head file: the rollback watch confirms a finding once the node applied it', () =>
+    besideVouching(async (payer, gateway, checkpoints) => {
+      const watch = new RollbackWatch(gateway.audit, TEST_AUDIT_KEYS, checkpoints, gateway.db.description, 0);
+      await withNode2Behind(payer, () => watch.check());
+      expect(watch.held).to.equal(null);
+    }));
+
+  it('proves a reservation left behind on a node behind the node whose process vouched for a later link in its head file: the proof waits for the node to apply it, no chain taken for cut', () =>
+    besideVouching(async (payer, prover, checkpoints) => {
+      const reservation = await payer.payments.reserve({ clientId: 'erp-behind', transactionId: `B-${randomBytes(4).toString('hex')}`, requestHash: 'b'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: newAccount() }, Date.now() - 60_000);
+      await caughtUp(1);
+      const watch = new RollbackWatch(prover.audit, TEST_AUDIT_KEYS, checkpoints, prover.db.description, 0);
+      const lag = await behind(1);
+      try {
+        let lagged = false;
+        // The watch compares (nothing behind yet); then node 1's process links another payment and
+        // vouches for it, before the proof reads the checkpoints and begins its snapshot on node 2.
+        const checkpointsNow = async () => {
+          await watch.check();
+          lagged = await linkedAhead(payer);
+          return watch.held;
+        };
+        const deps = { payments: prover.payments, clock: Date.now, checkpoints: checkpointsNow, vouched: () => watch.vouched() };
+        const proved = await resumedWhenWaiting(lag, provedLeftBehind(deps, reservation, 'taken over').catch((error: { where?: string }) => error.where));
+        expect(lagged, 'node 2 behind').to.equal(true);
+        expect(proved).to.equal(true);
+      } finally {
+        await lag.resume();
+      }
+    }));
+
+  it('seals a closed day read on a node behind the node whose process vouched for a later link in its head file: the chain guard waits for the node to apply it, the day is not unprovable', () =>
+    besideVouching(async (payer, reader, checkpoints) => {
+      // The console's guard (console-server.ts): the checkpoints read before the seal's snapshot begins.
+      const guard = new ChainGuard(reader.audit, TEST_AUDIT_KEYS, checkpoints, reader.db.description);
+      reader.paymentSearch.guardSeals(() => {
+        const vouched = guard.vouched();
+        return (since, maxLinks, q) => vouched(since, maxLinks, reader.audit.readingOn(q));
+      });
+      const [account, start] = [newAccount(), closedDay(3)];
+      await paid(account, start, 2, payer);
+      await caughtUp(1);
+      const page = await withNode2Behind(payer, () => reader.paymentSearch.fromAccount(account, start, start + DAY));
+      expect(page.rows.length).to.equal(2);
+      expect(page.unprovable, JSON.stringify(page.unprovable)).to.equal(undefined);
+      expect((await sealsOf(2, account)).length, 'seals of the day').to.equal(1);
+    }));
+
+  it('queues a notification again from a node behind the node whose process vouched for a later link in its head file: the requeue\'s walk waits for the node to apply it, no gap taken for one', () =>
+    besideVouching(async (payer, operator, checkpoints) => {
+      // A payment that failed, its notification queued then deleted in SQL, its client's endpoint and an admin: written through node 1.
+      const clientId = `erp-${randomBytes(3).toString('hex')}`;
+      const payment = await payer.payments.reserve({ clientId, transactionId: 'R-1', requestHash: 'c'.repeat(64), amount: '1000.00', currency: 'IDR', sourceAccount: newAccount() }, Date.now() - 60_000);
+      await payer.payments.update(payment.id, { state: 'FAILED', bank: 'bca' }, Date.now());
+      await payer.callbacks.setEndpoint(clientId, 'https://erp.example/notify', Date.now());
+      await payer.callbacks.enqueue({ clientId, transactionId: 'R-1', url: 'https://erp.example/notify', body: '{}' }, Date.now());
+      await cluster.sql(0, `DELETE FROM ${database}.callback_deliveries WHERE client_id = '${clientId}'`);
+      const admin = `ops-${randomBytes(3).toString('hex')}`;
+      await payer.consoleUsers.create({ username: admin, passwordHash: 'x', role: 'admin' }, Date.now());
+      await caughtUp(1);
+      const guard = new ChainGuard(operator.audit, TEST_AUDIT_KEYS, checkpoints, operator.db.description);
+      let lag: Awaited<ReturnType<typeof behind>> | undefined;
+      let lagged = false;
+      // Once the requeue's record is open (written on node 2): node 2 falls behind while node 1's
+      // process links another payment and vouches for it, before the requeue reads the checkpoints.
+      const callbacks = Object.create(operator.callbacks) as Store['callbacks'];
+      callbacks.endpointOf = async (client) => {
+        lag = await behind(1);
+        lagged = await linkedAhead(payer);
+        return operator.callbacks.endpointOf(client);
+      };
+      const deps = { payments: operator.payments, callbacks, consoleUsers: operator.consoleUsers, audit: operator.audit, chains: () => guard.vouchedProblem(), clock: Date.now };
+      const requeue = requeueCallback(deps, { clientId, transactionId: 'R-1', admin, reason: 'the ERP never got it' });
+      try {
+        while (lag === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+        const outcome = await resumedWhenWaiting(lag, requeue);
+        expect(lagged, 'node 2 behind').to.equal(true);
+        expect(outcome, JSON.stringify(outcome)).to.deep.include({ requeued: true });
+      } finally {
+        await lag?.resume();
+      }
+    }));
+
+  it('verifies the audit from a node behind the node whose process vouched for a later link in its head file: the walk waits for the node to apply it, intact', () =>
+    besideVouching(async (payer, operator, checkpoints) => {
+      await paid(newAccount(), Date.now() - HOUR, 1, payer);
+      await caughtUp(1);
+      const verified = await withNode2Behind(payer, () => verifyAudit(operator, TEST_AUDIT_KEYS, checkpoints));
+      expect(verified.breaks.filter((b) => b.writerId !== null).map((b) => b.detail)).to.deep.equal([]);
+    }));
 
   it('keeps paying when the database node of one gateway is killed mid-run: nothing lost, nothing paid twice', async () => {
     const tokens = await clientTokens();

@@ -30,7 +30,7 @@ function counting(real: Db): { db: Db; outside: () => number; inside: string[]; 
     outside += 1;
     return (real.query as (sql: string, ...rest: unknown[]) => unknown)(sql, ...rest);
   }) as Db['query'];
-  db.withSnapshot = (fn) => {
+  db.withSnapshot = (fn, options) => {
     snapshots += 1;
     return real.withSnapshot((q) => {
       const seen = Object.create(q) as Queryable;
@@ -39,7 +39,7 @@ function counting(real: Db): { db: Db; outside: () => number; inside: string[]; 
         return (q.query as (sql: string, ...rest: unknown[]) => unknown)(sql, ...rest);
       }) as Queryable['query'];
       return fn(seen);
-    });
+    }, options);
   };
   return {
     db,

@@ -365,8 +365,8 @@ forEachBackend('Head files a verify removes under a running or dying gateway, it
       const store = ctx.store();
       const audit = Object.create(store.audit) as Store['audit'];
       // verify reads all it judges in one snapshot: the gateway pays once it has ended.
-      audit.inSnapshot = async (fn) => {
-        const walked = await store.audit.inSnapshot(fn);
+      audit.inSnapshot = async (fn, options) => {
+        const walked = await store.audit.inSnapshot(fn, options);
         await pay(body);
         await settled(db, pid);
         await kill();

@@ -23,11 +23,11 @@ export function watchChainWalks(db: Db, onPage: () => Promise<void> = async () =
   };
   db.query = watched(db);
   const withSnapshot = db.withSnapshot.bind(db);
-  db.withSnapshot = (fn) =>
+  db.withSnapshot = (fn, options) =>
     withSnapshot((q) => {
       const seen = Object.create(q) as Queryable;
       seen.query = watched(q);
       return fn(seen);
-    });
+    }, options);
   return () => links;
 }

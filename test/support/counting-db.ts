@@ -93,12 +93,12 @@ export function writeAfterRead(real: Db, pattern: RegExp, then: () => Promise<vo
     }) as Q['query'];
   const db = Object.create(real) as Db;
   db.query = watched(real);
-  db.withSnapshot = (fn) =>
+  db.withSnapshot = (fn, options) =>
     real.withSnapshot((q) => {
       const seen = Object.create(q) as Queryable;
       seen.query = watched(q);
       return fn(seen);
-    });
+    }, options);
   return db;
 }
 

@@ -116,13 +116,17 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   // whatever says so (its CALLBACK records, its attempts' change records) was linked after the
   // payment was made. Both read in one snapshot: read one by one, a writer in SQL putting a
   // delivery's deleted record and its links back after the records were read (or taking them out
-  // again) would have the walk prove a gap the records read never had (H2).
+  // again) would have the walk prove a gap the records read never had (H2). Causal: on a Galera
+  // node behind another, the checkpoints read first would vouch for links the snapshot lacks.
   const chains = deps.chains();
-  const { earlier, sentBefore, gap } = await deps.audit.inSnapshot(async (audit) => {
-    const earlier = await earlierDeliveries(audit, input.clientId, input.transactionId);
-    const sentBefore = sentAlready(earlier);
-    return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit) };
-  });
+  const { earlier, sentBefore, gap } = await deps.audit.inSnapshot(
+    async (audit) => {
+      const earlier = await earlierDeliveries(audit, input.clientId, input.transactionId);
+      const sentBefore = sentAlready(earlier);
+      return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit) };
+    },
+    { causal: true },
+  );
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
   // Judged first either way: a delivery that holds is refused as such, sent before or not. Not

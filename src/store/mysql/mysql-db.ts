@@ -12,7 +12,7 @@ function mysql2(): typeof import('mysql2') {
 import { AppError } from '../../errors/app-error.js';
 import { getLogger } from '../../log/index.js';
 import { describeHosts, type MysqlHost } from '../database-url.js';
-import { CommitUnknownError, committable, NotOneRowError, oneRowChecked, type Db, type ExecuteResult, type Queryable, type QueryOptions, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
+import { CommitUnknownError, committable, NotOneRowError, oneRowChecked, type Db, type ExecuteResult, type Queryable, type QueryOptions, type SnapshotOptions, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { conflictGaveUp, isConflict, mapMysqlError } from './mysql-errors.js';
 import { mysqlPoolOptions } from './mysql-options.js';
 
@@ -263,6 +263,21 @@ const BEGIN = ['START TRANSACTION'];
 const BEGIN_SNAPSHOT = ['SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'];
 
 /**
+ * Whether a server is a Galera node: `ON` there; `OFF` on MariaDB without Galera; no row on
+ * MySQL 8, which has no wsrep variables (a SELECT of `@@wsrep_on` would fail there).
+ */
+const GALERA_ON = "SHOW GLOBAL VARIABLES LIKE 'wsrep_on'";
+
+/**
+ * Run on a Galera node before a causal snapshot begins (SnapshotOptions.causal): a read under
+ * `wsrep_sync_wait = 1` (bit 1: reads) waits until the node has applied every writeset the
+ * cluster had committed when it was sent, so the snapshot begun next on that connection holds
+ * them. For this statement only (SET STATEMENT): the pooled connection's other reads, the request
+ * path's, never wait.
+ */
+const CAUGHT_UP = 'SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1';
+
+/**
  * Runs `fn` as one transaction on `connection` (opened by the statements `begin`; a session's
  * connection has autocommit off instead, and none): COMMIT when it resolves (unless it committed
  * with commitWith), ROLLBACK when it throws. A connection that cannot even roll back is gone (the
@@ -359,6 +374,8 @@ export class MysqlDb implements Db {
   private readonly pools: Array<Pool | undefined>;
   private current = 0;
   private readonly sessions = new Set<MysqlSession>();
+  /** Whether each host's server is a Galera node, once a causal snapshot asked (isGalera). */
+  private readonly galera = new WeakMap<Pool, boolean>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -393,12 +410,16 @@ export class MysqlDb implements Db {
     return this.onePooledTransaction(BEGIN, fn);
   }
 
-  /** One pooled connection in a read-only snapshot (BEGIN_SNAPSHOT) for the whole of `fn`, as withTransaction's. */
-  withSnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    return this.onePooledTransaction(BEGIN_SNAPSHOT, fn);
+  /**
+   * One pooled connection in a read-only snapshot (BEGIN_SNAPSHOT) for the whole of `fn`, as
+   * withTransaction's; `causal` on a Galera node, begun once the node caught up (CAUGHT_UP).
+   */
+  withSnapshot<T>(fn: (q: Queryable) => Promise<T>, options: SnapshotOptions = {}): Promise<T> {
+    return this.onePooledTransaction(BEGIN_SNAPSHOT, fn, options.causal === true);
   }
 
-  private onePooledTransaction<T>(begin: readonly string[], fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  /** `causal`: CAUGHT_UP first when the host is a Galera node. */
+  private onePooledTransaction<T>(begin: readonly string[], fn: (tx: Transaction) => Promise<T>, causal = false): Promise<T> {
     return retryConflicts('transaction', () =>
       this.onSomeHost(async (pool) => {
         const connection = await new Promise<PoolConnection>((resolve, reject) =>
@@ -406,6 +427,7 @@ export class MysqlDb implements Db {
         );
         let broken = false;
         try {
+          if (causal && (await this.isGalera(pool, connection))) await run(connection, CAUGHT_UP, []);
           return await commitOrRollBack(connection, fn, { begin, onBroken: () => (broken = true) });
         } finally {
           if (broken) connection.destroy();
@@ -413,6 +435,17 @@ export class MysqlDb implements Db {
         }
       }),
     );
+  }
+
+  /** Whether the server of `pool` is a Galera node (GALERA_ON), asked on `connection` the first time, then known for the pool's life. */
+  private async isGalera(pool: Pool, connection: Runner): Promise<boolean> {
+    let galera = this.galera.get(pool);
+    if (galera === undefined) {
+      const [row] = (await run(connection, GALERA_ON, [])) as Array<{ Value?: string }>;
+      galera = row?.Value?.toUpperCase() === 'ON';
+      this.galera.set(pool, galera);
+    }
+    return galera;
   }
 
   session(): TransactionSession {

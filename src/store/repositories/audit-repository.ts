@@ -21,6 +21,7 @@ import type {
   InboundCompletion,
   InboundExchange,
   Queryable,
+  SnapshotOptions,
   SqlValue,
 } from '../types.js';
 import { ChainLanes, newWriterId } from './audit-chain.js';
@@ -361,8 +362,8 @@ export class SqlAuditRepository implements AuditRepository {
     return reads;
   }
 
-  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>): Promise<T> {
-    return this.db.withSnapshot((q) => fn(this.readingOn(q)));
+  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>, options?: SnapshotOptions): Promise<T> {
+    return this.db.withSnapshot((q) => fn(this.readingOn(q)), options);
   }
 
   /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */

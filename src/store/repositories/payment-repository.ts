@@ -698,6 +698,7 @@ export class SqlPaymentRepository implements PaymentRepository {
     // One snapshot for the row, its last event, the checkpoints' comparison and the chains: read
     // one by one, a writer in SQL putting the deleted later events and their links back (and the
     // head row forward) and taking them out again could show each check a history that holds.
+    // Causal (SnapshotOptions): `vouched` was read before it, maybe after another node's commit.
     return this.db.withSnapshot(async (q) => {
       const [row] = await q.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
       const record = row && toPaymentRecord(row, this.sealer);
@@ -717,7 +718,7 @@ export class SqlPaymentRepository implements PaymentRepository {
       // Breaks found before the walk (a head set back, a headless chain) are named even when the walk would be too long.
       if (proved.breaks.length > 0) return { problem: `the history of payments id ${id} after its last event cannot be proved whole: ${proved.breaks.map((b) => b.detail).join('; ')}` };
       return 'beyond' in proved ? { beyond: proved.beyond } : { links: proved.links };
-    });
+    }, { causal: true });
   }
 
   async claimDue(options: { owner: string; now: number; leaseMs: number; sendingStaleBefore: number; limit: number }): Promise<(PaymentRecord | RefusedPayment)[]> {

@@ -1190,14 +1190,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   private async sealingProblems(groups: readonly SealGroup[], maxLinks?: number): Promise<{ rows: (string | null)[]; chains: ChainsAnswer; since: number | null }> {
     if (groups.length === 0 || this.chain === null) return { rows: groups.map(() => null), chains: null, since: null };
     const guard = this.#chainGuard();
-    return this.db.withSnapshot(async (q) => {
-      const rows: (string | null)[] = [];
-      for (const group of groups) rows.push(await this.rowsNotAsProved(q, group.lines));
-      const held = groups.filter((g, i) => rows[i] === null && g.days.length > 0).flatMap((g) => g.days);
-      if (held.length === 0) return { rows, chains: null, since: null };
-      const since = jakartaDayStart(Math.min(...held));
-      return { rows, chains: await guard(since, maxLinks, q), since };
-    });
+    // Causal (SnapshotOptions): the guard read the checkpoints outside the database before it, maybe after another node's commit.
+    return this.db.withSnapshot(
+      async (q) => {
+        const rows: (string | null)[] = [];
+        for (const group of groups) rows.push(await this.rowsNotAsProved(q, group.lines));
+        const held = groups.filter((g, i) => rows[i] === null && g.days.length > 0).flatMap((g) => g.days);
+        if (held.length === 0) return { rows, chains: null, since: null };
+        const since = jakartaDayStart(Math.min(...held));
+        return { rows, chains: await guard(since, maxLinks, q), since };
+      },
+      { causal: true },
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CommitUnknownError, committable, oneRowChecked, type Db, type ExecuteResult, type Queryable, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
+import { CommitUnknownError, committable, oneRowChecked, type Db, type ExecuteResult, type Queryable, type SnapshotOptions, type SqlValue, type SqlStatement, type Transaction, type TransactionSession } from '../types.js';
 import { readableByOthers } from '../../security/index.js';
 import { AsyncMutex } from '../async-mutex.js';
 import { mapSqliteError } from './sqlite-errors.js';
@@ -108,8 +108,9 @@ export class SqliteDb implements Db {
   /**
    * A read transaction (BEGIN DEFERRED: its snapshot is taken at its first read, and WAL keeps it
    * while other processes write), this connection held for the whole of `fn` as withTransaction holds it.
+   * `causal` changes nothing: one file, every commit in it once acknowledged (SnapshotOptions).
    */
-  withSnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+  withSnapshot<T>(fn: (q: Queryable) => Promise<T>, _options?: SnapshotOptions): Promise<T> {
     return this.inTransaction('BEGIN DEFERRED', fn);
   }
 
