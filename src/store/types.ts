@@ -661,6 +661,11 @@ export interface AuditExchangeRow extends InboundExchange {
    * (those that did not open left out), none of them the gateway's.
    */
   integrityProblem?: string;
+  /**
+   * With integrityProblem: a digest (SHA-256, base64) of its row as read, every column (its sealed
+   * values as stored): a requeue that sends over it names it so, and one altered again since differs.
+   */
+  asFound?: string;
 }
 
 export interface AuditQuery {
@@ -1213,13 +1218,14 @@ export interface CallbackRepository {
    * written either when its change records (those whose link holds) record more attempts than
    * that (an attempt's audit record deleted: it may have been delivered): `queued` false and
    * `attemptsRecorded`, how many they record; with `queueUnaudited` it is queued all the same
-   * (a second send asked for), `attemptsRecorded` then saying so.
+   * (a second send asked for), `attemptsRecorded` then saying so. `id`: the row queued (its id,
+   * which its MAC covers), when queued.
    */
   requeue(
     delivery: { clientId: string; transactionId: string; url: string; body: string },
     now: number,
     options?: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
-  ): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }>;
+  ): Promise<{ found: string; queued: boolean; id?: number; attemptsRecorded?: number } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
    * its latest change record whose link holds), nothing written: null when it holds or was never

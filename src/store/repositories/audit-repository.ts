@@ -40,6 +40,7 @@ import {
   openBankCall,
   openedDigest,
   openExchange,
+  storedDigest,
   type BankCallRow,
   type ExchangeRow,
   type StoredBankCall,
@@ -271,7 +272,11 @@ export class SqlAuditRepository implements AuditRepository {
         problems.exchanges.set(id, own === undefined ? problem : `${own}; ${problem}`);
       }
     }
-    const exchanges = opened.map((exchange) => marked(exchange, problems.exchanges));
+    // One that does not hold carries a digest of its row as read: a requeue names it so (overrides), and one altered again since is told apart.
+    const exchanges = opened.map((exchange, i) => {
+      const found = marked(exchange, problems.exchanges);
+      return found.integrityProblem === undefined ? found : { ...found, asFound: storedDigest(rows[i]) };
+    });
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
     for (const call of openedCalls) byId.get(call.exchangeId ?? -1)?.bankCalls.push(marked(call, problems.bankCalls));
     return exchanges;
