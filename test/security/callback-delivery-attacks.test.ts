@@ -1331,10 +1331,16 @@ forEachBackend('An attacker without keys who alters a delivered callback\'s CALL
     expect(audited.statusCode).to.equal(500);
     expect(refusedLines(transactionId).join('\n'), 'logged at error level').to.contain(problem);
   }
-  /** The delivery's row deleted in SQL and its attempt's CALLBACK record made to say 502 (in its completion, a column its MAC covers). */
-  async function alteredAndDeleted(transactionId: string, attempt: { id: number }): Promise<void> {
+  /**
+   * The delivery's row deleted in SQL and its attempt's CALLBACK record made to say 502 (in its
+   * completion, a column its MAC covers), then the operator's requeue --send-again: its output and the row it queued.
+   */
+  async function requeuedOverAlteredRecord(transactionId: string, attempt: { id: number }): Promise<{ asked: CliResult; queuedAgain: Row }> {
     await db().execute('UPDATE audit_completions SET status_code = 502 WHERE exchange_id = ?', [attempt.id]);
     await db().execute('DELETE FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]);
+    const asked = await requeue(transactionId, '--send-again');
+    expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+    return { asked, queuedAgain: await rowOf(transactionId) };
   }
 
   it('its attempt\'s change record cut from the middle of its chain, its row written back as queued, and its CALLBACK record altered in place: refused before it is sent; posted once', async () => {
@@ -1351,11 +1357,8 @@ forEachBackend('An attacker without keys who alters a delivered callback\'s CALL
   it('its row deleted and its CALLBACK record altered in place, then the operator\'s requeue --send-again: the requeue names the record as found, and the row it queued is posted once more, as asked', async function () {
     this.timeout(60_000);
     const { transactionId, attempt } = paid[1];
-    await alteredAndDeleted(transactionId, attempt);
-    const asked = await requeue(transactionId, '--send-again');
-    expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+    const { asked, queuedAgain } = await requeuedOverAlteredRecord(transactionId, attempt);
     expect(asked.stdout).to.contain('A SECOND SEND');
-    const queuedAgain = await rowOf(transactionId);
     const [audited] = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
     const answered = JSON.parse(audited.responseBody!) as { deliveryId: number; overrides: { id: number; asFound: string }[] };
     expect(answered.deliveryId, 'the row it queued').to.equal(Number(queuedAgain.id));
@@ -1369,10 +1372,7 @@ forEachBackend('An attacker without keys who alters a delivered callback\'s CALL
   it('its CALLBACK record altered again after the requeue named it: the row queued is refused, not posted; put back as the requeue named it, posted once more', async function () {
     this.timeout(60_000);
     const { transactionId, attempt } = paid[2];
-    await alteredAndDeleted(transactionId, attempt);
-    const asked = await requeue(transactionId, '--send-again');
-    expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
-    const queuedAgain = await rowOf(transactionId);
+    const { queuedAgain } = await requeuedOverAlteredRecord(transactionId, attempt);
     await db().execute('UPDATE audit_completions SET status_code = 503 WHERE exchange_id = ?', [attempt.id]);
     const sending = dispatcherFrom(Date.now() + 1_000);
     await sending.runs(2);
