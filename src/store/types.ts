@@ -1196,8 +1196,11 @@ export interface CallbackRepository {
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING notifications to `owner`: each ready to send, or refused (never to be signed nor sent). */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
-  /** Gives up `owner`'s lease of delivery `id` (its lease end kept: claimed again after it), nothing sent: when it is not `owner`'s lease, nothing. */
-  releaseLease(id: number, owner: string): Promise<void>;
+  /**
+   * Gives up `owner`'s lease of delivery `id` (its lease end kept: claimed again after it; with
+   * `until`, its lease end moved there), nothing sent: when it is not `owner`'s lease, nothing.
+   */
+  releaseLease(id: number, owner: string, until?: number): Promise<void>;
   /**
    * Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the
    * lease. The row is read by the delivery's client and transaction id: throws IntegrityError when

@@ -118,4 +118,73 @@ forEachBackend('A requeue\'s own audit record completed while a dispatcher reads
     expect(noticesFor(transactionId), 'sent').to.have.length(1);
     expect((await rowOf(transactionId)).state).to.equal('DELIVERED');
   });
+
+  it('--send-again over an altered attempt record, its row claimed before the requeue completes its record: not refused, and sent once that record is complete, well before a lease ends', async function () {
+    this.timeout(60_000);
+    const { transactionId } = await paidAndQueued();
+    const first = dispatcherFrom(Date.now());
+    await first.run();
+    expect(noticesFor(transactionId), 'delivered').to.have.length(1);
+    const sent = await rowOf(transactionId);
+    expect(sent.state).to.equal('DELIVERED');
+    // The attacker: the attempt's record made to say 502 (its MAC covers it), the row deleted.
+    const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+    await attacker.execute('UPDATE audit_completions SET status_code = 502 WHERE exchange_id = ?', [attempt.id]);
+    await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+    const sending = dispatcherFrom(Date.now());
+    const outcome = await requeued(
+      transactionId,
+      async (complete) => {
+        // Queued, its record not yet saying which row and over which records: a dispatcher claims it now.
+        sending.clock.now = Date.now();
+        expect(await sending.run(), 'claimed').to.equal(1);
+        await complete();
+      },
+      true,
+    );
+    expect(outcome.requeued, JSON.stringify(outcome)).to.equal(true);
+    expect(noticesFor(transactionId), 'not sent over a requeue not yet complete').to.have.length(1);
+    expect(refusedLines(transactionId), 'not refused').to.deep.equal([]);
+    expect(await refusalAudits(transactionId), 'no refusal audited').to.deep.equal([]);
+    // A few seconds on (a lease is 60 s): the requeue's record complete, the row it queued is sent over the record it named.
+    sending.clock.now += 5_000;
+    await sending.run();
+    expect(noticesFor(transactionId), 'sent a second time, as asked').to.have.length(2);
+    expect((await rowOf(transactionId)).state).to.equal('DELIVERED');
+    expect(await refusalAudits(transactionId), 'no refusal audited').to.deep.equal([]);
+    await attacker.execute('UPDATE audit_completions SET status_code = 200 WHERE exchange_id = ?', [attempt.id]);
+  });
+
+  it('--send-again over an altered attempt record whose own record is never completed (its process stopped): never sent over it, refused once that record is older than a claim', async function () {
+    this.timeout(60_000);
+    const { transactionId } = await paidAndQueued();
+    await dispatcherFrom(Date.now()).run();
+    const sent = await rowOf(transactionId);
+    expect(sent.state).to.equal('DELIVERED');
+    const [attempt] = (await gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK');
+    await attacker.execute('UPDATE audit_completions SET status_code = 502 WHERE exchange_id = ?', [attempt.id]);
+    await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [sent.id]);
+    // The requeue queues the row and stops before its record's completion is written.
+    const outcome = await requeued(
+      transactionId,
+      async () => {
+        throw new Error('the operator\'s process stopped');
+      },
+      true,
+    );
+    expect(outcome, JSON.stringify(outcome)).to.include({ requeued: true, auditIncomplete: true });
+    const sending = dispatcherFrom(Date.now());
+    for (let run = 0; run < 3; run += 1) {
+      await sending.run();
+      sending.clock.now += 5_000;
+    }
+    expect(noticesFor(transactionId), 'not sent over a record no requeue named').to.have.length(1);
+    expect(await refusalAudits(transactionId), 'waited on the requeue meanwhile').to.deep.equal([]);
+    sending.clock.now += 120_000;
+    await sending.run();
+    expect(noticesFor(transactionId), 'never sent over it').to.have.length(1);
+    const [refusal] = await refusalAudits(transactionId);
+    expect(refusal?.responseBody, 'refused once the requeue\'s record is older than a claim').to.contain('NOT SENT').and.to.contain(`audit_exchanges id ${attempt.id} of its transaction does not hold`);
+    await attacker.execute('UPDATE audit_completions SET status_code = 200 WHERE exchange_id = ?', [attempt.id]);
+  });
 });

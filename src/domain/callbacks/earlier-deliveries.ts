@@ -124,7 +124,11 @@ export async function notHolding(audit: Pick<AuditRepository, 'list'>, clientId:
  * --send-again over that record as it then stood; one altered again since is refused too);
  * `inFlight`, an attempt of it opened after `openedSince` has no outcome yet (another process
  * sends it now, its lease cleared in SQL). An attempt opened before, with no outcome, is one whose
- * process stopped: sent again, as before these records. Null: send it.
+ * process stopped: sent again, as before these records. `requeueUnfinished`: a record does not
+ * hold, no requeue named it, and a requeue --send-again of the transaction opened its record after
+ * `openedSince` and has not written its answer yet (the row queued before the record names it and
+ * what it sends over): not sent now, looked at again soon. One opened before is one whose process
+ * stopped: refused, never sent over a record no requeue named. Null: send it.
  * `own`: the id of this process's own record of the attempt, opened before this second look: of
  * two processes sending the same attempt, each having opened its record, the one whose record has
  * the lower id sends it; so an attempt opened after `openedSince` with a higher id is not in flight
@@ -135,11 +139,12 @@ export async function attemptNotOnItsRow(
   delivery: { id: number; clientId: string; transactionId: string; attempts: number },
   openedSince: number,
   own?: number,
-): Promise<{ refused: string } | { inFlight: number } | null> {
+): Promise<{ refused: string } | { inFlight: number } | { requeueUnfinished: number } | null> {
   const what = `callback_deliveries id ${delivery.id} (client ${delivery.clientId}, transactionId ${delivery.transactionId})`;
   try {
     const unread: AuditExchangeRow[] = [];
-    let sentOver: Overridden[] = [];
+    let sentOver: Overridden[] | null = null;
+    let unfinished: number | null = null;
     for await (const record of callbackRecords(audit, delivery.clientId, delivery.transactionId, [CALLBACK_METHOD, REQUEUE_METHOD])) {
       if (record.id === own) continue;
       // Not holding: its values are the writer's, not read; judged once all are read (below).
@@ -148,6 +153,7 @@ export async function attemptNotOnItsRow(
         continue;
       }
       if (record.method === REQUEUE_METHOD) {
+        if (record.outcome === 'in_progress' && record.receivedAt > openedSince && askedToSendAgain(record)) unfinished = record.id;
         sentOver = overriddenBy(record, delivery.id) ?? sentOver;
         continue;
       }
@@ -165,9 +171,11 @@ export async function attemptNotOnItsRow(
         return { refused: `${what} records ${delivery.attempts} attempt(s), but audit_exchanges id ${record.id} records attempt ${answered.attempts} of it, ${answered.delivery ?? 'its outcome unknown'} with status ${answered.status ?? 'none'}${lost}: its row lost that attempt (its lease or its change records altered in SQL?): not sent again` };
       }
     }
-    const unnamed = unread.find((record) => !sentOver.some((named) => named.id === record.id && named.asFound === record.asFound));
+    const unnamed = unread.find((record) => !(sentOver ?? []).some((named) => named.id === record.id && named.asFound === record.asFound));
     if (unnamed === undefined) return null;
-    const named = sentOver.some((n) => n.id === unnamed.id) ? ', and it was altered again after the requeue that queued it named it' : '';
+    // Queued by a requeue whose record does not name it yet: that record is written in two steps.
+    if (sentOver === null && unfinished !== null) return { requeueUnfinished: unfinished };
+    const named = (sentOver ?? []).some((n) => n.id === unnamed.id) ? ', and it was altered again after the requeue that queued it named it' : '';
     return { refused: `${what} cannot be told unsent: audit_exchanges id ${unnamed.id} of its transaction does not hold (${unnamed.integrityProblem}), so whether it records an attempt of it cannot be read${named}: not sent while it does not hold (see gerbang audit verify)` };
   } catch (error) {
     return { refused: `${what} cannot be told unsent: its audit records cannot be read (${error instanceof Error ? error.message : String(error)})` };
@@ -188,6 +196,15 @@ function overriddenBy(record: AuditExchangeRow, deliveryId: number): Overridden[
     return named.filter((n): n is Overridden => typeof n?.id === 'number' && typeof n.asFound === 'string');
   } catch {
     return null;
+  }
+}
+
+/** Whether a requeue's record (one that holds) was asked with --send-again: the only requeue that queues a row while a record of it does not hold. */
+function askedToSendAgain(record: AuditExchangeRow): boolean {
+  try {
+    return (JSON.parse(record.requestBody ?? '') as { sendAgain?: unknown }).sendAgain === true;
+  } catch {
+    return false;
   }
 }
 

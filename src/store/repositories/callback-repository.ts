@@ -260,8 +260,8 @@ export class SqlCallbackRepository implements CallbackRepository {
     return claimed;
   }
 
-  async releaseLease(id: number, owner: string): Promise<void> {
-    await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
+  async releaseLease(id: number, owner: string, until?: number): Promise<void> {
+    await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL, lease_until = COALESCE(?, lease_until) WHERE id = ? AND lease_owner = ?', [until ?? null, id, owner]);
   }
 
   async overdue(now: number): Promise<OverdueCallbacks> {
