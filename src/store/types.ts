@@ -676,6 +676,11 @@ export interface AuditExchangeRow extends InboundExchange {
    * (those that did not open left out), none of them the gateway's.
    */
   integrityProblem?: string;
+  /**
+   * With integrityProblem: a digest (SHA-256, base64) of its row as read, every column (its sealed
+   * values as stored): a requeue that sends over it names it so, and one altered again since differs.
+   */
+  asFound?: string;
 }
 
 export interface AuditQuery {
@@ -1207,8 +1212,11 @@ export interface CallbackRepository {
   enqueue(delivery: { clientId: string; transactionId: string; url: string; body: string }, now: number): Promise<void>;
   /** Leases due PENDING notifications to `owner`: each ready to send, or refused (never to be signed nor sent). */
   claimDue(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<(CallbackDelivery | RefusedCallback)[]>;
-  /** Gives up `owner`'s lease of delivery `id` (its lease end kept: claimed again after it), nothing sent: when it is not `owner`'s lease, nothing. */
-  releaseLease(id: number, owner: string): Promise<void>;
+  /**
+   * Gives up `owner`'s lease of delivery `id` (its lease end kept: claimed again after it; with
+   * `until`, its lease end moved there), nothing sent: when it is not `owner`'s lease, nothing.
+   */
+  releaseLease(id: number, owner: string, until?: number): Promise<void>;
   /**
    * Records an attempt: DELIVERED, PENDING again at `nextAttemptAt`, or FAILED for good; frees the
    * lease. The row is read by the delivery's client and transaction id: throws IntegrityError when
@@ -1229,13 +1237,14 @@ export interface CallbackRepository {
    * written either when its change records (those whose link holds) record more attempts than
    * that (an attempt's audit record deleted: it may have been delivered): `queued` false and
    * `attemptsRecorded`, how many they record; with `queueUnaudited` it is queued all the same
-   * (a second send asked for), `attemptsRecorded` then saying so.
+   * (a second send asked for), `attemptsRecorded` then saying so. `id`: the row queued (its id,
+   * which its MAC covers), when queued.
    */
   requeue(
     delivery: { clientId: string; transactionId: string; url: string; body: string },
     now: number,
     options?: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean },
-  ): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }>;
+  ): Promise<{ found: string; queued: boolean; id?: number; attemptsRecorded?: number } | { notRequeued: string }>;
   /**
    * What is wrong with the delivery of that transfer, judged as requeue judges it (its row against
    * its latest change record whose link holds), nothing written: null when it holds or was never

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CallbackDispatcher, CallbackSigner } from '../../src/domain/callbacks/index.js';
-import { migrate, openDb, type SqlValue } from '../../src/store/index.js';
+import { migrate, openDb, type Db, type SqlValue } from '../../src/store/index.js';
 import { TEST_AUDIT_KEY, TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { startReceiver, type CallbackReceiver } from '../support/callback-receiver.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -728,6 +728,21 @@ forEachBackend('A sent callback\'s delivery cut from its chain\'s tail, and its 
  * every 50 ms) delivering a client's notifications to a receiver, an admin who may queue one
  * again, the CLI's `callback requeue` as that admin, and the notifications the receiver got.
  */
+/**
+ * A delivered notification's latest attempt cut as the attacker cuts it: its change record and
+ * that record's link deleted from the middle of their chain (links after it kept), and its row
+ * `queued` (as it was queued) written back.
+ */
+async function attemptCutAndWrittenBack(db: Db, queued: Row): Promise<void> {
+  const [record] = await db.query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([queued.client_id, queued.transaction_id])]);
+  const [link] = await db.query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
+  const [head] = await db.query<Row>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
+  expect(Number(head.last_seq), 'cut from the middle').to.be.greaterThan(Number(link.seq));
+  await db.execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
+  await db.execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
+  await writeBack(db, 'callback_deliveries', { ...queued, lease_owner: null, lease_until: null }, 'id = ?', [queued.id]);
+}
+
 function requeueBench(ctx: BackendContext, name: string) {
   const checkpoints = join(mkdtempSync(join(tmpdir(), `gerbang-callback-${name}-`)), 'audit-checkpoints.jsonl');
   const bench = { checkpoints, admin: `ops-${Date.now().toString(36)}`, gw: undefined as unknown as TestGateway, receiver: undefined as unknown as CallbackReceiver, client: undefined as unknown as TestClient };
@@ -1219,13 +1234,7 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
       expect((await copyRow(db(), 'callback_deliveries', 'id = ?', [queuedRow.id])).state).to.equal('DELIVERED');
       // More of the gateway's work after it: its attempt's link is not its chain's tail.
       await paidAndQueued();
-      const [record] = await db().query<{ id: number | string }>("SELECT id FROM record_changes WHERE table_name = 'callback_deliveries' AND row_key = ? ORDER BY id DESC LIMIT 1", [JSON.stringify([client.clientId, transactionId])]);
-      const [link] = await db().query<Row>("SELECT writer_id, seq FROM audit_chain WHERE kind = 'record_change' AND record_id = ?", [Number(record.id)]);
-      const [head] = await db().query<Row>('SELECT last_seq FROM audit_writers WHERE writer_id = ?', [link.writer_id]);
-      expect(Number(head.last_seq), 'cut from the middle').to.be.greaterThan(Number(link.seq));
-      await db().execute('DELETE FROM audit_chain WHERE writer_id = ? AND seq = ?', [link.writer_id, link.seq]);
-      await db().execute('DELETE FROM record_changes WHERE id = ?', [Number(record.id)]);
-      await writeBack(db(), 'callback_deliveries', { ...queuedRow, lease_owner: null, lease_until: null }, 'id = ?', [queuedRow.id]);
+      await attemptCutAndWrittenBack(db(), queuedRow);
       await dispatcherFrom(sending.clock.now + 120_000).runs(2);
       expect(noticesFor(transactionId), 'sent once').to.have.length(1);
       expect(refusedLines(transactionId).join('\n')).to.contain(`callback_deliveries id ${Number(queuedRow.id)} (client ${client.clientId}, transactionId ${transactionId}) records 0 attempt(s)`).and.to.contain('records attempt 1 of it, DELIVERED');
@@ -1267,5 +1276,112 @@ forEachBackend('An attacker without keys who keeps a due callback unsent for min
         await db().execute("DELETE FROM callback_deliveries WHERE transaction_id = 'FORGED-BIG'");
       }
     });
+  });
+});
+
+forEachBackend('An attacker without keys who alters a delivered callback\'s CALLBACK audit record in place (a column its MAC covers), to have it posted again (dispatchers on a clock of the test\'s)', (ctx) => {
+  const { bench, db, requeue, noticesFor } = requeueBench(ctx, 'altered');
+  let logs: ReturnType<typeof captureLogs>;
+  let signer: CallbackSigner;
+  /** Three transfers paid and their notifications delivered (one POST each) before any attack: an attack here holds the gateway once the scrub finds it. */
+  const paid: { transactionId: string; pending: Row; attempt: { id: number } }[] = [];
+
+  before(async function () {
+    this.timeout(60_000);
+    logs = captureLogs('error');
+    // Only the dispatchers of the tests send: the gateway's own would be held by its scrub once it finds an attack.
+    await bench.gw.gateway.callbacks.stop();
+    signer = CallbackSigner.fromFile(join(mkdtempSync(join(tmpdir(), 'gerbang-altered-record-')), 'key.pem'));
+    const auth = { authorization: `Bearer ${await bench.gw.token(bench.client)}` };
+    // One after the other: the first one's records are not its chain's tail (MariaDB: a process links on four chains, an idle one first).
+    for (let n = 0; n < 3; n += 1) {
+      const body = sampleTransfer();
+      expect((await bench.gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+      const transactionId = body.transactionId as string;
+      const pending = await eventually(async () => (await db().query<Row>('SELECT id FROM callback_deliveries WHERE transaction_id = ?', [transactionId])).length === 1 && rowOf(transactionId));
+      await dispatcherFrom().runs(1);
+      expect((await rowOf(transactionId)).state).to.equal('DELIVERED');
+      expect(noticesFor(transactionId)).to.have.length(1);
+      const [attempt] = await attemptsOf(transactionId);
+      paid.push({ transactionId, pending, attempt });
+    }
+  });
+  after(() => logs.stop());
+
+  const rowOf = (transactionId: string): Promise<Row> => copyRow(db(), 'callback_deliveries', 'client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]);
+  const attemptsOf = async (transactionId: string) => (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode !== 'AUDIT_INTEGRITY');
+  const refusedLines = (transactionId: string) => logs.lines.filter((line) => line.includes('queued callback refused') && line.includes(transactionId));
+  const refusalAudits = async (transactionId: string) => (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK' && r.errorCode === 'AUDIT_INTEGRITY');
+  /** A dispatcher (as a process of its own) of the gateway's store on a clock of the test's from `start`: `runs` runs it `times`, 50 s apart. */
+  function dispatcherFrom(start = Date.now()) {
+    const clock = { now: start };
+    const dispatcher = new CallbackDispatcher({ callbacks: bench.gw.store.callbacks, audit: bench.gw.store.audit, signer, clock: () => clock.now }, { intervalMs: 0, retryBaseMs: 30_000 });
+    const runs = async (times: number) => {
+      for (let step = 0; step < times; step += 1) {
+        await dispatcher.runOnce();
+        clock.now += 50_000;
+      }
+    };
+    return { clock, runs };
+  }
+  /** Refused, not posted: audited NOT SENT (500 AUDIT_INTEGRITY) and logged at error level, each naming `problem`. */
+  async function refusedNaming(transactionId: string, problem: string): Promise<void> {
+    const [audited] = await refusalAudits(transactionId);
+    expect(audited?.responseBody, 'its refusal audited').to.contain('NOT SENT').and.to.contain(problem);
+    expect(audited.statusCode).to.equal(500);
+    expect(refusedLines(transactionId).join('\n'), 'logged at error level').to.contain(problem);
+  }
+  /**
+   * The delivery's row deleted in SQL and its attempt's CALLBACK record made to say 502 (in its
+   * completion, a column its MAC covers), then the operator's requeue --send-again: its output and the row it queued.
+   */
+  async function requeuedOverAlteredRecord(transactionId: string, attempt: { id: number }): Promise<{ asked: CliResult; queuedAgain: Row }> {
+    await db().execute('UPDATE audit_completions SET status_code = 502 WHERE exchange_id = ?', [attempt.id]);
+    await db().execute('DELETE FROM callback_deliveries WHERE client_id = ? AND transaction_id = ?', [bench.client.clientId, transactionId]);
+    const asked = await requeue(transactionId, '--send-again');
+    expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+    return { asked, queuedAgain: await rowOf(transactionId) };
+  }
+
+  it('its attempt\'s change record cut from the middle of its chain, its row written back as queued, and its CALLBACK record altered in place: refused before it is sent; posted once', async () => {
+    const { transactionId, pending, attempt } = paid[0];
+    await attemptCutAndWrittenBack(db(), pending);
+    // The attempt's record altered in place (its time, which its MAC covers): it no longer holds, and is not deleted.
+    await db().execute('UPDATE audit_exchanges SET received_at = received_at + 1 WHERE id = ?', [attempt.id]);
+    await dispatcherFrom(Date.now() + 120_000).runs(2);
+    expect(noticesFor(transactionId), 'posted once').to.have.length(1);
+    await refusedNaming(transactionId, `callback_deliveries id ${Number(pending.id)} (client ${bench.client.clientId}, transactionId ${transactionId}) cannot be told unsent: audit_exchanges id ${attempt.id} of its transaction does not hold`);
+    expect((await rowOf(transactionId)).state, 'left as it is').to.equal('PENDING');
+  });
+
+  it('its row deleted and its CALLBACK record altered in place, then the operator\'s requeue --send-again: the requeue names the record as found, and the row it queued is posted once more, as asked', async function () {
+    this.timeout(60_000);
+    const { transactionId, attempt } = paid[1];
+    const { asked, queuedAgain } = await requeuedOverAlteredRecord(transactionId, attempt);
+    expect(asked.stdout).to.contain('A SECOND SEND');
+    const [audited] = (await bench.gw.store.audit.list({ transactionId })).filter((r) => r.method === 'CALLBACK-REQUEUE');
+    const answered = JSON.parse(audited.responseBody!) as { deliveryId: number; overrides: { id: number; asFound: string }[] };
+    expect(answered.deliveryId, 'the row it queued').to.equal(Number(queuedAgain.id));
+    expect(answered.overrides.map((o) => o.id), 'the record it sends over').to.deep.equal([attempt.id]);
+    await dispatcherFrom(Date.now() + 1_000).runs(2);
+    expect(noticesFor(transactionId), 'posted once more, as the operator asked').to.have.length(2);
+    expect((await rowOf(transactionId)).state).to.equal('DELIVERED');
+    expect(await refusalAudits(transactionId), 'not refused').to.deep.equal([]);
+  });
+
+  it('its CALLBACK record altered again after the requeue named it: the row queued is refused, not posted; put back as the requeue named it, posted once more', async function () {
+    this.timeout(60_000);
+    const { transactionId, attempt } = paid[2];
+    const { queuedAgain } = await requeuedOverAlteredRecord(transactionId, attempt);
+    await db().execute('UPDATE audit_completions SET status_code = 503 WHERE exchange_id = ?', [attempt.id]);
+    const sending = dispatcherFrom(Date.now() + 1_000);
+    await sending.runs(2);
+    expect(noticesFor(transactionId), 'not posted again').to.have.length(1);
+    await refusedNaming(transactionId, `callback_deliveries id ${Number(queuedAgain.id)} (client ${bench.client.clientId}, transactionId ${transactionId}) cannot be told unsent: audit_exchanges id ${attempt.id} of its transaction does not hold`);
+    expect(refusedLines(transactionId).join('\n')).to.contain('altered again after the requeue that queued it named it');
+    // As the operator saw it when they asked: sent over, once its refusal's lease ends.
+    await db().execute('UPDATE audit_completions SET status_code = 502 WHERE exchange_id = ?', [attempt.id]);
+    await dispatcherFrom(sending.clock.now + 120_000).runs(2);
+    expect(noticesFor(transactionId), 'posted once more').to.have.length(2);
   });
 });

@@ -54,7 +54,8 @@ function exportRecord(row: AuditExchangeRow) {
 }
 
 function forgedExchange(row: AuditExchangeRow) {
-  const empty = Object.fromEntries(Object.keys(row).map((key) => [key, null]));
+  // Its digest as found is the dispatcher's and the requeue's, not a value of the exchange.
+  const empty = Object.fromEntries(Object.keys(row).filter((key) => key !== 'asFound').map((key) => [key, null]));
   return { ...empty, id: row.id, requestId: row.requestId, outcome: FORGED_STATUS };
 }
 

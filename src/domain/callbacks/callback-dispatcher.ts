@@ -94,6 +94,13 @@ const LEASE_MS = 60_000;
  */
 const HELD_LONGER_THAN_A_CLAIM_MS = LEASE_MS + LEASE_CLOCK_MARGIN_MS;
 
+/**
+ * How soon a delivery is looked at again while the requeue that queued it has not written its
+ * answer yet (attemptNotOnItsRow: requeueUnfinished): that answer follows the row within moments,
+ * so the row is not held for a lease.
+ */
+const REQUEUE_ANSWER_WAIT_MS = 1_000;
+
 /** Due leased deliveries watched a run (leasedDue): beyond these, the oldest due are watched. */
 const LEASES_WATCHED = 200;
 
@@ -229,6 +236,19 @@ export class CallbackDispatcher {
   }
 
   /**
+   * Not sent now, nor refused: a record of its transaction does not hold, and the requeue
+   * --send-again that queued it, its record opened moments ago, has not written which row it
+   * queued and over which records (attemptNotOnItsRow: requeueUnfinished). Its lease given up to
+   * end in REQUEUE_ANSWER_WAIT_MS, so it is looked at again once that answer is written, not a
+   * lease later. A requeue that never writes it (its process stopped) has the row refused once
+   * its record is older than a claim.
+   */
+  private async requeueAwaited(delivery: CallbackDelivery, exchangeId: number): Promise<void> {
+    await this.deps.callbacks.releaseLease(delivery.id, this.owner, this.deps.clock() + REQUEUE_ANSWER_WAIT_MS);
+    log.info({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, exchangeId }, `callback not sent yet: ${requeueUnfinished(exchangeId)}`);
+  }
+
+  /**
    * Its audit record is opened before the POST and finished after it whatever recording the
    * attempt on its row does: a send in flight, or one whose process stopped, leaves a record
    * without an outcome, which a requeue reads as "it may have been delivered" (earlierDeliveries)
@@ -242,6 +262,7 @@ export class CallbackDispatcher {
   private async deliver(delivery: CallbackDelivery): Promise<void> {
     // At most one POST an attempt: one its row lost (or one another process sends now) is not sent again.
     const lost = await attemptNotOnItsRow(this.deps.audit, delivery, this.deps.clock() - HELD_LONGER_THAN_A_CLAIM_MS);
+    if (lost !== null && 'requeueUnfinished' in lost) return this.requeueAwaited(delivery, lost.requeueUnfinished);
     if (lost !== null) {
       // Leased by no process (its lease end kept): the process sending it records the attempt over a lease it finds cleared (recordAttempt).
       await this.deps.callbacks.releaseLease(delivery.id, this.owner);
@@ -267,8 +288,10 @@ export class CallbackDispatcher {
     // here (its lease cleared in SQL) has opened its own; the lower record id sends, the other stands back.
     const sending = await attemptNotOnItsRow(this.deps.audit, delivery, this.deps.clock() - HELD_LONGER_THAN_A_CLAIM_MS, own);
     if (sending !== null) {
-      await this.deps.callbacks.releaseLease(delivery.id, this.owner);
-      const why = 'inFlight' in sending ? `an attempt of it is being sent now by another process (audit_exchanges id ${sending.inFlight})` : sending.refused;
+      const why =
+        'inFlight' in sending ? `an attempt of it is being sent now by another process (audit_exchanges id ${sending.inFlight})` : 'requeueUnfinished' in sending ? requeueUnfinished(sending.requeueUnfinished) : sending.refused;
+      // Waiting on a requeue's answer: looked at again soon (requeueAwaited); otherwise once its lease ends.
+      await this.deps.callbacks.releaseLease(delivery.id, this.owner, 'requeueUnfinished' in sending ? this.deps.clock() + REQUEUE_ANSWER_WAIT_MS : undefined);
       log.warn({ deliveryId: delivery.id, clientId: delivery.clientId, transactionId: delivery.transactionId, problem: why }, 'callback not sent');
       const notSent: AttemptAnswered = { delivery: 'NOT SENT', status: null, error: why, attempts: delivery.attempts };
       await audit.finish(409, notSent);
@@ -323,6 +346,11 @@ export class CallbackDispatcher {
     if (failed !== undefined) throw failed;
     if (!delivered) log.warn({ transactionId: delivery.transactionId, status, error, attempts, state }, 'callback not delivered');
   }
+}
+
+/** Why a delivery waits on the requeue that queued it (audit_exchanges id `exchangeId`), in words. */
+function requeueUnfinished(exchangeId: number): string {
+  return `the requeue --send-again that queued it (audit_exchanges id ${exchangeId}) has not written its answer yet (which row it queued, over which records that do not hold)`;
 }
 
 /** A due delivery seen under a lease at every run since `since`, as it then stood, by the id it had then. */

@@ -4,7 +4,7 @@ import type { AuditReads, AuditRepository, CallbackRepository, ConsoleUserReposi
 import { currentResult } from '../transfers/settlement.js';
 import { notificationBody } from './callback-dispatcher.js';
 import { OPERATOR_REASON_MAX, reasonProblem } from '../operator-reason.js';
-import { earlierDeliveries, type EarlierDeliveries } from './earlier-deliveries.js';
+import { earlierDeliveries, notHolding, REQUEUE_METHOD, type EarlierDeliveries, type Overridden } from './earlier-deliveries.js';
 
 /**
  * The operator's way out for a notification held back in SQL (its delivery deleted, or set
@@ -57,12 +57,15 @@ export interface RequeueRequest {
 
 /**
  * Queued again (`found`: what was wrong with the delivery, `url`: where it goes, `secondSend`:
- * asked with sendAgain over a delivery the audit records or cannot rule out, in words), or refused
- * (`refused`: why, nothing written but the audit). `unaudited`: its audit record could not be
- * opened, so nothing was done; `auditIncomplete`: done, but the record's outcome could not be
- * written (the record stays open, without an answer).
+ * asked with sendAgain over a delivery the audit records or cannot rule out, in words;
+ * `deliveryId`: the row queued; `overrides`: the records of its transaction that did not hold,
+ * as found, which sendAgain sends it over), or refused (`refused`: why, nothing written but the
+ * audit). `unaudited`: its audit record could not be opened, so nothing was done;
+ * `auditIncomplete`: done, but the record's outcome could not be written (the record stays open,
+ * without an answer). The outcome is the requeue's audit record's answer: the dispatcher reads
+ * `deliveryId` and `overrides` there (attemptNotOnItsRow), keyed, before it sends that row.
  */
-export type RequeueOutcome = ({ requeued: true; found: string; url: string; secondSend?: string } | { requeued: false; refused: string; unaudited?: true }) & { auditIncomplete?: true };
+export type RequeueOutcome = ({ requeued: true; found: string; url: string; secondSend?: string; deliveryId?: number; overrides?: Overridden[] } | { requeued: false; refused: string; unaudited?: true }) & { auditIncomplete?: true };
 
 /**
  * Queues the delivery of `clientId`'s `transactionId` again when its row does not hold or was
@@ -77,7 +80,10 @@ export type RequeueOutcome = ({ requeued: true; found: string; url: string; seco
  * more attempts than its CALLBACK records that hold answer for (one deleted: it may have been
  * delivered), or when the audit chains do not hold as a whole since the payment was made
  * (`chains`: a CALLBACK record and the attempts' change records deleted with their links leave
- * them agreeing, and only the gap says so). Never done unrecorded: its audit record is opened
+ * them agreeing, and only the gap says so). With `sendAgain`, its record's answer names the row it
+ * queued (`deliveryId`) and the records of the transaction that do not hold, as found
+ * (`overrides`): the dispatcher sends that row over those alone, as they then stood
+ * (attemptNotOnItsRow), and over no record altered since. Never done unrecorded: its audit record is opened
  * first, and when it cannot be written nothing is queued (refused, `unaudited`); an error thrown
  * meanwhile is recorded as 500 and thrown on.
  */
@@ -86,7 +92,7 @@ export async function requeueCallback(deps: RequeueDeps, input: RequeueRequest):
   // Kept in bounded form when refused for its length (the record says how long it was).
   const kept = reason.length > OPERATOR_REASON_MAX ? `${reason.slice(0, OPERATOR_REASON_MAX)}… (${reason.length} characters)` : reason;
   const asked = { admin: input.admin, via: input.via ?? 'cli', ...(input.ranBy === undefined ? {} : { ranBy: input.ranBy }), reason: kept, ...(input.sendAgain ? { sendAgain: true } : {}) };
-  const audit = new InternalAuditTrail(deps.audit, { method: 'CALLBACK-REQUEUE', path: `/internal/callbacks/${input.transactionId}`, requestBody: asked }, deps.clock);
+  const audit = new InternalAuditTrail(deps.audit, { method: REQUEUE_METHOD, path: `/internal/callbacks/${input.transactionId}`, requestBody: asked }, deps.clock);
   audit.set({ clientId: input.clientId, transactionId: input.transactionId });
   try {
     const { result, completed } = await audit.recorded(() => requeued(deps, input, reason), (outcome) => ({ statusCode: outcome.requeued ? 200 : 409, body: outcome }));
@@ -118,12 +124,15 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   // delivery's deleted record and its links back after the records were read (or taking them out
   // again) would have the walk prove a gap the records read never had (H2). Causal: on a Galera
   // node behind another, the checkpoints read first would vouch for links the snapshot lacks.
+  // Asked to send it again: the records that do not hold are named as found (`overrides`), and
+  // the dispatcher sends the row queued here over those alone, as they stand now.
   const chains = deps.chains();
-  const { earlier, sentBefore, gap } = await deps.audit.inSnapshot(
+  const { earlier, sentBefore, gap, overrides } = await deps.audit.inSnapshot(
     async (audit) => {
       const earlier = await earlierDeliveries(audit, input.clientId, input.transactionId);
       const sentBefore = sentAlready(earlier);
-      return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit) };
+      const overrides = input.sendAgain ? await notHolding(audit, input.clientId, input.transactionId) : [];
+      return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit), overrides };
     },
     { causal: true },
   );
@@ -140,7 +149,10 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   if (!written.queued && gap !== null) return refused(`whether the ERP's endpoint took the ${transfer} already cannot be told while ${gap.replace(/; run `gerbang audit verify`$/, '')}: a gap may be where its delivery's audit record or attempts were. Run gerbang audit verify first; to send it anyway, run again with --send-again (recorded as a deliberate second send)`);
   if (!written.queued) return refused(`${written.found}; but ${sentBefore}, so queued again it would be sent a second time and the ERP may act on it twice. ${tellErp}`);
   const although = sentBefore ?? unaudited;
-  return { requeued: true, found: written.found, url, ...(although === null ? {} : { secondSend: `sent again as asked (--send-again), although ${although}` }) };
+  return {
+    requeued: true, found: written.found, url, ...(although === null ? {} : { secondSend: `sent again as asked (--send-again), although ${although}` }),
+    ...(written.id === undefined ? {} : { deliveryId: written.id }), ...(overrides.length === 0 ? {} : { overrides }),
+  };
 }
 
 /** Why the notification may have reached the ERP already, in words, or null when its audit records no delivery. */

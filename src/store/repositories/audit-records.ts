@@ -179,6 +179,19 @@ export function digest(values: (string | number | null)[]): string {
   return createHash('sha256').update(JSON.stringify(normal), 'utf8').digest('hex');
 }
 
+/**
+ * An exchange's row as it was read, every column (its sealed values as stored, opened or not): of
+ * a record that does not hold, what tells it altered again since it was named as found
+ * (AuditExchangeRow.asFound). Numbers as text, as either backend's driver may give them.
+ */
+export function storedDigest(row: ExchangeRow): string {
+  const columns: (keyof ExchangeRow)[] = [
+    'id', 'request_id', 'received_at', 'completed_at', 'remote_ip', 'origin', 'method', 'path', 'client_id', 'transaction_id', 'amount', 'source_account',
+    'beneficiary_account', 'outcome', 'status_code', 'error_code', 'request_headers', 'request_body', 'response_body', 'key_id', 'completion_id',
+  ];
+  return createHash('sha256').update(JSON.stringify(['exchange-as-stored', ...columns.map((column) => (row[column] === null || row[column] === undefined ? null : String(row[column])))]), 'utf8').digest('base64');
+}
+
 /** The fields an exchange has from the moment it is opened and never changes afterwards. */
 export function openedDigest(e: AuditExchangeRow): string {
   return digest(['exchange-opened', e.requestId, e.receivedAt, e.remoteIp, e.origin, e.method, e.path, JSON.stringify(e.requestHeaders), e.requestBody]);

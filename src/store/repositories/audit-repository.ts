@@ -41,6 +41,7 @@ import {
   openBankCall,
   openedDigest,
   openExchange,
+  storedDigest,
   type BankCallRow,
   type ExchangeRow,
   type StoredBankCall,
@@ -231,7 +232,16 @@ export class SqlAuditRepository implements AuditRepository {
    * a previous page's last id; `limit` defaults to 100 and is capped at 1000.
    * Throws KeyRingError (naming the setting) when a value's key is not configured.
    */
-  async list(query: AuditQuery): Promise<AuditExchangeRow[]> {
+  list(query: AuditQuery): Promise<AuditExchangeRow[]> {
+    // The page's records and their chain links read in one snapshot. Read one after the other, an
+    // exchange completed in between (its completion and its link commit together) would be read
+    // opened, with a completion link and no completion, and marked deleted: a genuine record
+    // passed off as altered, which the dispatcher refuses to send over (attemptNotOnItsRow).
+    return this.db.withSnapshot((q) => this.listOn(q, query));
+  }
+
+  /** list, every read made on `q`: one snapshot the caller holds. */
+  private async listOn(q: Queryable, query: AuditQuery): Promise<AuditExchangeRow[]> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
     const { sql, params } = whereOf([
       ['e.received_at >= ?', query.from],
@@ -248,14 +258,14 @@ export class SqlAuditRepository implements AuditRepository {
     const select = `SELECT ${EXCHANGE_SELECT} FROM ${EXCHANGE_FROM}`;
     const rows =
       column === null || query.requestId !== undefined
-        ? await this.db.query<ExchangeRow>(`${select}${sql} ORDER BY e.id LIMIT ?`, [...params, limit])
-        : await this.db.query<ExchangeRow>(
+        ? await q.query<ExchangeRow>(`${select}${sql} ORDER BY e.id LIMIT ?`, [...params, limit])
+        : await q.query<ExchangeRow>(
             `SELECT * FROM (SELECT * FROM (${select}${sql} AND e.${column} = ? ORDER BY e.id LIMIT ?) own ` +
               `UNION SELECT * FROM (${select}${sql} AND c.${column} = ? ORDER BY e.id LIMIT ?) learnt) found ORDER BY id LIMIT ?`,
             [...params, value!, limit, ...params, value!, limit, limit],
           );
     if (rows.length === 0) return [];
-    const calls = await this.db.query<BankCallRow>(
+    const calls = await q.query<BankCallRow>(
       `SELECT ${BANK_CALL_SELECT} FROM audit_bank_calls WHERE exchange_id IN (${marks(rows.length)}) ORDER BY id`,
       rows.map((row) => row.id),
     );
@@ -265,14 +275,18 @@ export class SqlAuditRepository implements AuditRepository {
     const openedCalls = calls.map((call) => reader.open(call, openBankCall));
     reader.keyProven();
     const whole = <T extends { id: number }>(records: T[]) => new Map(records.filter((record) => reader.opened(record)).map((record) => [record.id, record]));
-    const problems = await recordLinkProblems(this.db, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
+    const problems = await recordLinkProblems(q, this.sealer.keyRing, this.sealer, rows, calls, { exchanges: whole(opened), bankCalls: whole(openedCalls) });
     if (query.inChain) {
-      for (const [id, problem] of await chainPlaceProblems(this.db, this.sealer.keyRing, rows, calls, problems.links)) {
+      for (const [id, problem] of await chainPlaceProblems(q, this.sealer.keyRing, rows, calls, problems.links)) {
         const own = problems.exchanges.get(id);
         problems.exchanges.set(id, own === undefined ? problem : `${own}; ${problem}`);
       }
     }
-    const exchanges = opened.map((exchange) => marked(exchange, problems.exchanges));
+    // One that does not hold carries a digest of its row as read: a requeue names it so (overrides), and one altered again since is told apart.
+    const exchanges = opened.map((exchange, i) => {
+      const found = marked(exchange, problems.exchanges);
+      return found.integrityProblem === undefined ? found : { ...found, asFound: storedDigest(rows[i]) };
+    });
     const byId = new Map(exchanges.map((exchange) => [exchange.id, exchange]));
     for (const call of openedCalls) byId.get(call.exchangeId ?? -1)?.bankCalls.push(marked(call, problems.bankCalls));
     return exchanges;
@@ -356,7 +370,8 @@ export class SqlAuditRepository implements AuditRepository {
     Object.defineProperty(reads, 'db', { value: q });
     // The chain reads too (heads, links, one-link walks): those of the checkpoints' comparison.
     Object.defineProperty(reads, 'reader', { value: chainReader(q, this.sealer) });
-    // verify and lostPayment open a snapshot or transaction of their own on the pool: here, the caller's.
+    // list, verify and lostPayment open a snapshot or transaction of their own on the pool: here, the caller's.
+    Object.defineProperty(reads, 'list', { value: (query: AuditQuery) => this.listOn(q, query) });
     Object.defineProperty(reads, 'verify', { value: (options?: AuditVerifyOptions) => verifyAudit(q, this.sealer, options) });
     Object.defineProperty(reads, 'lostPayment', { value: (id: number, key: { clientId: string; transactionId: string; stamp: number }) => lostPaymentIn(q, this.sealer, id, key) });
     return reads;

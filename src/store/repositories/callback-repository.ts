@@ -155,7 +155,7 @@ export class SqlCallbackRepository implements CallbackRepository {
    * updates) than its audit holds records of: one was deleted, and it may have been delivered
    * (`attemptsRecorded` says how many; with `queueUnaudited`, queued all the same, and said).
    */
-  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; attemptsRecorded?: number } | { notRequeued: string }> {
+  async requeue(delivery: QueuedNotification, now: number, options: { judgeOnly?: boolean; countAttempts?: boolean; attemptsAudited?: number; queueUnaudited?: boolean } = {}): Promise<{ found: string; queued: boolean; id?: number; attemptsRecorded?: number } | { notRequeued: string }> {
     const key = [delivery.clientId, delivery.transactionId];
     const what = `the delivery of client ${delivery.clientId}, transactionId ${delivery.transactionId}`;
     try {
@@ -176,8 +176,8 @@ export class SqlCallbackRepository implements CallbackRepository {
         if (row && (await rows.delete(CALLBACK_DELIVERIES, 'client_id = ? AND transaction_id = ? AND id = ? AND (mac = ? OR (mac IS NULL AND ? IS NULL))', [...key, row.id, row.mac, row.mac])) !== 1) {
           return { notRequeued: `${what} changed while it was queued again (another requeue?); run it again` };
         }
-        await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
-        return { found, queued: true, ...unaudited };
+        const id = await rows.insert(CALLBACK_DELIVERIES, this.queuedRow(delivery, now));
+        return { found, queued: true, id, ...unaudited };
       });
     } catch (error) {
       if (!(error instanceof UniqueViolationError)) throw error;
@@ -260,8 +260,8 @@ export class SqlCallbackRepository implements CallbackRepository {
     return claimed;
   }
 
-  async releaseLease(id: number, owner: string): Promise<void> {
-    await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL WHERE id = ? AND lease_owner = ?', [id, owner]);
+  async releaseLease(id: number, owner: string, until?: number): Promise<void> {
+    await this.db.execute('UPDATE callback_deliveries SET lease_owner = NULL, lease_until = COALESCE(?, lease_until) WHERE id = ? AND lease_owner = ?', [until ?? null, id, owner]);
   }
 
   async overdue(now: number): Promise<OverdueCallbacks> {
