@@ -192,9 +192,16 @@ describe('ecosystem.config.js under PM2', function () {
   });
 
   it('has its requests answered by two different processes, the two workers PM2 reports', async () => {
-    const { stdout } = await pm2('jlist');
-    const pids = (JSON.parse(stdout) as { name: string; pid: number }[]).filter((a) => a.name === 'gerbang-api').map((a) => a.pid);
-    expect(new Set(pids).size, 'two different processes').to.equal(2);
+    // Both workers online under two pids (a worker PM2 is restarting is listed, pid and status, in the failure).
+    let listed = '';
+    const pids = await eventually(async () => {
+      const { stdout } = await pm2('jlist');
+      const apps = (JSON.parse(stdout) as { name: string; pid: number; pm2_env: { status: string; restart_time?: number } }[]).filter((a) => a.name === 'gerbang-api');
+      listed = JSON.stringify(apps.map((a) => ({ pid: a.pid, status: a.pm2_env.status, restarts: a.pm2_env.restart_time })));
+      const online = apps.filter((a) => a.pm2_env.status === 'online').map((a) => a.pid);
+      return new Set(online).size === 2 ? online : null;
+    }, 30_000).catch(() => []);
+    expect(new Set(pids).size, `two different processes online: ${listed}`).to.equal(2);
     // Seen from the kernel, not from what a worker says of itself: the process holding the
     // accepted end of each connection. PM2 hands new connections to its workers in turn.
     const answeredBy = new Set<number>();
