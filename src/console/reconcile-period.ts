@@ -16,6 +16,8 @@ export interface PeriodPayments {
   unprovable?: { days: string[]; problem: string };
   /** Days not sealed because proving the chains was left to the seal sweep, and the guard's words (ReconciledPeriod.leftToSweep). */
   leftToSweep?: { days: string[]; detail: string };
+  /** `truncated` only: the first day whose payments were not all read (ReconciledPeriod.notReadFrom). */
+  notReadFrom?: string;
 }
 
 /** What the page shows of a period: the lines matched, whether the period held more, the days missing payments. */
@@ -26,6 +28,8 @@ export interface MatchedPeriod {
   unchecked: string[];
   unprovable?: { days: string[]; problem: string };
   leftToSweep?: { days: string[]; detail: string };
+  /** `truncated` only: the first day of the period whose payments were not all read; its debits and later ones no payment read books are `not-read`. */
+  notReadFrom?: string;
 }
 
 /**
@@ -41,7 +45,8 @@ export function periodPayments(search: PaymentSearchRepository, account: string,
 /**
  * The payments of periodPayments whose transaction day lies in `from`..`to`, matched to `entries`;
  * a line booking a payment of a day left to the seal sweep is `not-proved`, one of a day whose
- * chains do not hold `not-provable`, neither `matched`.
+ * chains do not hold `not-provable`, neither `matched`; in a period cut at the bound, a debit no
+ * payment read books, from the first day not read whole on, is `not-read`.
  */
 export function matchPeriod(payments: PeriodPayments, from: string, to: string, entries: readonly StatementEntry[]): MatchedPeriod {
   const inside = (p: ReconciledPayment) => {
@@ -54,10 +59,13 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
   const leftToSweep = daysIn(payments.leftToSweep, from, to);
   // A debit booking a payment of a day left to the seal sweep is not proved, of a day whose chains
   // are broken not provable (the red of the two where a day were named both): never matched.
+  // Cut at the bound: from the first day not read whole (the period's first at the latest), a debit no payment read books is not read, not statement-only.
+  const notReadFrom = payments.truncated ? (payments.notReadFrom ?? from) : undefined;
   const unproved = new Map<string, UnprovedKind>([...(leftToSweep?.days ?? []).map((day) => [day, 'not-proved'] as const), ...(unprovable?.days ?? []).map((day) => [day, 'not-provable'] as const)]);
   return {
-    reconciliation: reconcileStatement(entries, inPeriod, unproved),
+    reconciliation: reconcileStatement(entries, inPeriod, unproved, notReadFrom),
     truncated: payments.truncated,
+    ...(notReadFrom === undefined ? {} : { notReadFrom }),
     missing: payments.missing.filter((m) => m.day >= from && m.day <= to),
     unchecked: payments.unchecked.filter((day) => day >= from && day <= to),
     ...(unprovable === undefined ? {} : { unprovable }),

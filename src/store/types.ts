@@ -1503,6 +1503,12 @@ export interface ReconciledPeriod {
    * asked it). `detail`: the chain guard's words. Absent when none.
    */
   leftToSweep?: { days: string[]; detail: string };
+  /**
+   * `truncated` only: the first Jakarta day (yyyy-MM-dd) whose payments were not all read (the
+   * reading stopped at RECONCILE_LIMIT rows within it, or before it): from it on, a debit no
+   * payment read books may book one left out (reconcileStatement: `not-read`).
+   */
+  notReadFrom?: string;
 }
 
 export interface PaymentSearchRepository {

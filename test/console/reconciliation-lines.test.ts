@@ -90,6 +90,40 @@ describe('the reconciliation page over a long period', () => {
     });
   }
 
+  it('marks the debits no payment read books, from the first day a period cut at its bound did not read whole, as not read (not on the statement only), names that day, and gives no all-clear, in the clerk\'s language', () => {
+    const read = [payment(1, 'SUCCESS'), paymentRecord(2, 'INV-100002', '1002.00', 'SUCCESS', '2026-11-21')];
+    const entries: StatementEntry[] = [
+      ...read.map((p) => ({ ...debitOf(p), date: p.bankTransactionDate! })),
+      { date: '2026-11-20', type: 'DEBIT', amount: '555.00', description: 'KLIKBCA MANUAL' },
+      { date: '2026-11-21', type: 'DEBIT', amount: '666.00', description: 'TRSF E-BANKING DB INV-100003' },
+      { date: '2026-11-22', type: 'DEBIT', amount: '777.00', description: 'TRSF E-BANKING DB INV-100004' },
+    ];
+    const period: PeriodPayments = { rows: read, truncated: true, notReadFrom: '2026-11-21', missing: [], unchecked: [] };
+    const matched = matchPeriod(period, '2026-11-20', '2026-11-22', entries);
+    expect(matched.reconciliation.lines.map((line) => [line.kind, 'entry' in line ? line.entry.amount : null])).to.deep.equal([
+      ['matched', '1001.00'],
+      ['statement-only', '555.00'],
+      ['matched', '1002.00'],
+      ['not-read', '666.00'],
+      ['not-read', '777.00'],
+    ]);
+    const said = {
+      en: ['Payments from 21/11/2026 on were not all read', 'Not read', 'its payment may be among those left out'],
+      id: ['Pembayaran sejak 21/11/2026 tidak terbaca semuanya', 'Tidak terbaca', 'pembayarannya mungkin di antara yang tidak terbaca'],
+    };
+    for (const lang of ['en', 'id'] as const) {
+      const html = reconciliationPage({ t: translator(lang), lang, here: '/console/reconciliation' }, { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-22' }, errors: [], result: { bank: 'bca', ...matched } });
+      expect(rows(html, 'not-read')).to.equal(2);
+      expect(rows(html, 'statement-only')).to.equal(1);
+      expect(html).to.contain('<strong data-count="not-read">2</strong>').and.to.contain('data-not-read-from="2026-11-21"');
+      expect(html).not.to.contain('id="recon-all-matched"').and.not.to.contain('id="recon-lines-matched"');
+      for (const words of said[lang]) expect(html).to.contain(words);
+    }
+    // Read whole: the same debits are on the statement only.
+    const whole = matchPeriod({ ...period, truncated: false, notReadFrom: undefined }, '2026-11-20', '2026-11-22', entries);
+    expect(whole.reconciliation.counts).to.deep.include({ 'not-read': 0, 'statement-only': 3 });
+  });
+
   it('keeps the payment the page was opened for (from the review queue) among the lines listed', () => {
     const html = page(5_000, 'en', 4_242);
     expect(html).to.contain('data-payment-id="4242"');
@@ -107,7 +141,7 @@ describe('a payment changed in the database, in a reconciliation', () => {
       ['statement-only', null],
       ['forged', 2],
     ]);
-    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 1 });
+    expect(reconciliation.counts).to.deep.equal({ matched: 1, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'not-read': 0, 'gerbang-only': 0, credit: 0, forged: 1 });
     const html = reconciliationPage(
       { t: translator('id'), lang: 'id', here: '/console/reconciliation' },
       { form: { account: '0201245680', from: '2026-11-20', to: '2026-11-20' }, errors: [], result: { bank: 'bca', reconciliation, truncated: false } },

@@ -579,6 +579,24 @@ forEachBackend('An attacker without keys against the reconciliation day seals (#
     expect(found.truncated).to.equal(true);
   });
 
+  it('names the first day whose payments a period cut at its bound did not all read, and none when it read them all', async () => {
+    const [account, who, start] = [newAccount(), `notread-${randomBytes(3).toString('hex')}`, dayAt(14)];
+    await paid(account, who, start, ['NR-1', 'NR-2']);
+    await paid(account, who, start + DAY, ['NR-3', 'NR-4']);
+    await paid(account, who, start + 2 * DAY, ['NR-5']);
+    const label = (n: number) => new Date(start + n * DAY + 7 * HOUR).toISOString().slice(0, 10);
+    const bound = async (reconcileRows: number) => {
+      const search = new SqlPaymentSearchRepository(db(), TEST_AUDIT_KEYS, null, Date.now, { reconcileRows });
+      const found = await search.fromAccount(account, start, start + 3 * DAY);
+      await search.close();
+      return [found.rows.map((p) => p.transactionId), found.truncated, found.notReadFrom];
+    };
+    expect(await bound(5)).to.deep.equal([['NR-1', 'NR-2', 'NR-3', 'NR-4', 'NR-5'], false, undefined]);
+    expect(await bound(3)).to.deep.equal([['NR-1', 'NR-2', 'NR-3'], true, label(1)]);
+    // The bound reached with a day's last payment: nothing says that day had no more, so it is the first not read whole.
+    expect(await bound(4)).to.deep.equal([['NR-1', 'NR-2', 'NR-3', 'NR-4'], true, label(1)]);
+  });
+
   it('names the days of the period no trusted seal held its payments to, as not checked for deleted payments (a day without payments, a day not sealed yet), and not the sealed days read whole', async () => {
     const { account, start } = await threeSealedDays(4);
     const [other, who] = [newAccount(), `unchecked-${randomBytes(3).toString('hex')}`];

@@ -27,7 +27,7 @@ export interface ReconciliationView {
   /** The bank or the API could not give the statement. */
   readError?: StatementReadError;
   /** `bank`: the connection that read the statement; `bankCode`: its bank's BIC, when the API named it. */
-  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; missing?: MissingPayments[]; unchecked?: string[]; unprovable?: { days: string[]; problem: string }; leftToSweep?: { days: string[]; detail: string }; accepted?: DayAcceptanceNote[] };
+  result?: { bank: string; bankCode?: string; reconciliation: Reconciliation; truncated: boolean; notReadFrom?: string; missing?: MissingPayments[]; unchecked?: string[]; unprovable?: { days: string[]; problem: string }; leftToSweep?: { days: string[]; detail: string }; accepted?: DayAcceptanceNote[] };
   /** The payment the page was opened for (from the review queue): its line is marked. */
   focus?: number;
   /** A note above the form (e.g. the payment records no paying account). */
@@ -112,14 +112,15 @@ function results(ctx: PageContext, result: NonNullable<ReconciliationView['resul
     counts.forged > 0 ? html` · <strong class="integrity-failed">${t('recon_forged')}</strong> <strong data-count="forged">${counts.forged}</strong>` : ''
   }${counts['not-proved'] > 0 ? html` · ${t('recon_not-proved')} <strong data-count="not-proved">${counts['not-proved']}</strong>` : ''}${
     counts['not-provable'] > 0 ? html` · <strong class="integrity-failed">${t('recon_not-provable')}</strong> <strong data-count="not-provable">${counts['not-provable']}</strong>` : ''
-  }</p>${
-    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && counts['not-proved'] === 0 && counts['not-provable'] === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && lines.length > 0
+  }${counts['not-read'] > 0 ? html` · ${t('recon_not-read')} <strong data-count="not-read">${counts['not-read']}</strong>` : ''}</p>${
+    // A period cut at the bound is never an all-clear: what was not read is not known to match.
+    counts['statement-only'] === 0 && counts['gerbang-only'] === 0 && counts.forged === 0 && counts['not-proved'] === 0 && counts['not-provable'] === 0 && counts['not-read'] === 0 && missing.length === 0 && result.unprovable === undefined && result.leftToSweep === undefined && !result.truncated && lines.length > 0
       ? // A day not checked for deleted payments is not known to match whole: said so, not as an all-clear.
         notChecked.length === 0
         ? html`<p class="ok" role="status" id="recon-all-matched">${t('reconAllMatched')}</p>`
         : html`<p class="info" role="status" id="recon-lines-matched">${t('reconLinesMatchedUnchecked')}</p>`
       : ''
-  }${unprovable}${leftToSweep}${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status">${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}</p>` : ''}`;
+  }${unprovable}${leftToSweep}${gone}${(result.accepted ?? []).map((note) => acceptedNote(ctx, note))}${unchecked}${result.truncated ? html`<p class="warning" role="status" id="recon-truncated"${result.notReadFrom ? html` data-not-read-from="${result.notReadFrom}"` : ''}>${t('reconTruncated').replace('{n}', formatCount(lang, RECONCILE_LIMIT))}${result.notReadFrom ? html` ${t('reconNotReadFrom').replace('{day}', formatDay(result.notReadFrom))}` : ''}</p>` : ''}`;
   if (lines.length === 0) return html`${summary}<p class="empty">${t('reconEmpty')}</p>`;
   let shown = lines;
   let note: Html | string = '';
@@ -160,7 +161,7 @@ function acceptedNote(ctx: PageContext, note: DayAcceptanceNote): Html {
 function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefined): Html {
   const { t, lang } = ctx;
   const entry = line.kind === 'gerbang-only' || line.kind === 'forged' ? null : line.entry;
-  const payment = line.kind === 'credit' || line.kind === 'statement-only' ? null : line.payment;
+  const payment = line.kind === 'credit' || line.kind === 'statement-only' || line.kind === 'not-read' ? null : line.payment;
   // A debit booking a payment, proved or not: what its state says of the money.
   const booked = line.kind === 'matched' || line.kind === 'not-proved' || line.kind === 'not-provable' ? line.payment : null;
   const day = entry ? entry.date : paymentDay(payment!);
@@ -172,7 +173,7 @@ function row(ctx: PageContext, line: ReconciliationLine, focus: number | undefin
     : html`<span class="none">—</span>`;
   const stateHint = booked?.state === 'FAILED' ? t('reconFailedButDebited') : booked !== null && booked.state !== 'SUCCESS' ? t('reconInDoubtDebited') : null;
   const hints = [
-    line.kind === 'statement-only' ? t('reconStatementOnlyHint') : line.kind === 'gerbang-only' ? t('reconGerbangOnlyHint') : stateHint,
+    line.kind === 'statement-only' ? t('reconStatementOnlyHint') : line.kind === 'not-read' ? t('reconNotReadHint') : line.kind === 'gerbang-only' ? t('reconGerbangOnlyHint') : stateHint,
     line.kind === 'not-proved' ? t('reconNotProvedHint') : line.kind === 'not-provable' ? t('reconNotProvableHint') : null,
   ].filter((hint) => hint !== null);
   const alarm = booked?.state === 'FAILED';

@@ -18,13 +18,17 @@ import { mentions } from './statement-proof.js';
  *   as its history says, so the line is neither matched nor counted as matched until the day is;
  * - `not-provable`: a debit and the payment it books, of a day whose audit chains do not hold
  *   (records deleted with their links, a chain cut back): the payment cannot be proved against its
- *   history, so the line is never matched nor counted as matched until the chains are put right.
+ *   history, so the line is never matched nor counted as matched until the chains are put right;
+ * - `not-read`: a debit no payment read explains, dated on or after the first day whose payments
+ *   were not all read (a period past RECONCILE_LIMIT): the payment it books may be among those
+ *   left out, so it is not named statement-only (a transfer made elsewhere) either.
  */
 export type ReconciliationLine =
   | { kind: 'matched'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'not-proved'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'not-provable'; entry: StatementEntry; payment: ReconciledPayment }
   | { kind: 'statement-only'; entry: StatementEntry }
+  | { kind: 'not-read'; entry: StatementEntry }
   | { kind: 'gerbang-only'; payment: ReconciledPayment }
   | { kind: 'credit'; entry: StatementEntry }
   | { kind: 'forged'; payment: ReconciledPayment & { integrityProblem: string } };
@@ -71,9 +75,16 @@ function nextDay(day: string): string {
  * (its facts may be the forger's), and a debit it would have booked stays statement-only.
  * A debit booking a payment of a day of `unproved` (yyyy-MM-dd: days whose audit chains were not
  * proved to hold, each with its kind: `not-proved` yet, or `not-provable` as they are broken) takes
- * that day's kind, never `matched`. Lines come out by day, statement order kept within a day.
+ * that day's kind, never `matched`. A debit no payment books, dated on or after `notReadFrom`
+ * (yyyy-MM-dd: the first day whose payments were not all read), or still pending while some were
+ * not, is `not-read`, not `statement-only`. Lines come out by day, statement order kept within a day.
  */
-export function reconcileStatement(entries: readonly StatementEntry[], payments: readonly ReconciledPayment[], unproved: ReadonlyMap<string, UnprovedKind> = new Map()): Reconciliation {
+export function reconcileStatement(
+  entries: readonly StatementEntry[],
+  payments: readonly ReconciledPayment[],
+  unproved: ReadonlyMap<string, UnprovedKind> = new Map(),
+  notReadFrom?: string,
+): Reconciliation {
   // Debits by amount in cents: a payment is compared with the debits of its amount only, so a
   // month of a busy account is not every payment against every line.
   // A debit's place alone while it is the only one of its amount (most are): no array each.
@@ -126,7 +137,8 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   // outside Gerbang, each with its day (side by side: no object a line for the sorting).
   const lines: ReconciliationLine[] = [];
   const lineDays: string[] = [];
-  const counts = { matched: 0, 'not-proved': 0, 'not-provable': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
+  const counts = { matched: 0, 'not-proved': 0, 'not-provable': 0, 'statement-only': 0, 'not-read': 0, 'gerbang-only': 0, credit: 0, forged: 0 };
+  const unread = (entry: StatementEntry) => notReadFrom !== undefined && (entry.pending === true || entry.date >= notReadFrom);
   const add = (line: ReconciliationLine, day: string) => {
     lines.push(line);
     lineDays.push(day);
@@ -134,7 +146,7 @@ export function reconcileStatement(entries: readonly StatementEntry[], payments:
   };
   entries.forEach((entry, i) => {
     const payment = booked[i];
-    if (payment === undefined) add(entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: 'statement-only', entry }, entry.date);
+    if (payment === undefined) add(entry.type === 'CREDIT' ? { kind: 'credit', entry } : { kind: unread(entry) ? 'not-read' : 'statement-only', entry }, entry.date);
     // Most periods have no day left unproved: no day worked out again for them.
     else add({ kind: (unproved.size > 0 && unproved.get(paymentDay(payment))) || 'matched', entry, payment }, entry.date);
   });

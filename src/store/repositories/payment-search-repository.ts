@@ -1329,6 +1329,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     const rows: ReconciledPayment[] = [];
     const missing: MissingPayments[] = [];
     let truncated = false;
+    // The start of the first day whose payments a read did not read all of (a read cut at the bound).
+    let notReadFrom = Number.POSITIVE_INFINITY;
     // The days a read held to a trusted seal, read whole, and those with rows it did not.
     const checked = new Set<number>();
     const unchecked = new Set<number>();
@@ -1371,11 +1373,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       for await (const read of this.reconciledSpans(where, params, from, to, spanMs, cut)) {
         if (read === 'truncated') {
           truncated = true;
+          notReadFrom = Math.min(notReadFrom, readTo);
           continue;
         }
         // Counted from the rows proved (a span read again holds the rows as they are now, and its seal is made of them).
         const { payments, proved } = await this.reconciledPayments(read, tag, trusted, reconciling);
         readTo = countedDays(proved, proved.keptRows ?? proved.rows, counted);
+        if (!proved.whole) notReadFrom = Math.min(notReadFrom, readTo);
         for (const payment of payments) rows.push(payment);
         if (tag === null) reconciling.untagged.push(...payments.map((payment) => payment.id));
       }
@@ -1387,12 +1391,14 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       }
     }
     if (reconciling.cut) truncated = true;
+    // Cut where no read says up to where it read whole: nothing of the period is known whole.
+    if (truncated && notReadFrom === Number.POSITIVE_INFINITY) notReadFrom = from;
     const byTime = (a: ReconciledPayment, b: ReconciledPayment) => a.createdAt - b.createdAt || a.id - b.id;
     // Most often in order already (one tag, no ties out of id order): then not sorted.
     if (rows.some((row, i) => i > 0 && byTime(rows[i - 1], row) > 0)) rows.sort(byTime);
     const days: string[] = [];
     for (let day = jakartaDay(from); to > from && jakartaDayStart(day) < to; day += 1) if (!checked.has(day) || unchecked.has(day)) days.push(dayLabel(day));
-    return { period: { rows, truncated, missing, unchecked: days }, reconciling };
+    return { period: { rows, truncated, missing, unchecked: days, ...(truncated ? { notReadFrom: dayLabel(jakartaDay(notReadFrom)) } : {}) }, reconciling };
   }
 
   /**

@@ -27,7 +27,7 @@ describe('reconcileStatement()', () => {
       ['matched', 'INV-BBBB'],
       ['statement-only', null],
     ]);
-    expect(counts).to.deep.equal({ matched: 2, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'gerbang-only': 0, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 2, 'not-proved': 0, 'not-provable': 0, 'statement-only': 1, 'not-read': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
   });
 
   it('lists by day and books the earlier payment first whatever order the statement and the payments come in', () => {
@@ -71,7 +71,7 @@ describe('reconcileStatement()', () => {
     const many = Array.from({ length: 300 }, (_, i) => payment(`SAL-2026-11-${String(i).padStart(4, '0')}`, '4500000.00', 'SUCCESS', '2026-11-25'));
     const entries = [...many].reverse().map((p) => debit('2026-11-25', '-4500000.00', `GAJI ${p.transactionId}`));
     const { lines, counts } = reconcileStatement(entries, many);
-    expect(counts).to.deep.equal({ matched: 300, 'not-proved': 0, 'not-provable': 0, 'statement-only': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 300, 'not-proved': 0, 'not-provable': 0, 'statement-only': 0, 'not-read': 0, 'gerbang-only': 0, credit: 0, forged: 0 });
     expect(lines.every((l) => l.kind === 'matched' && l.entry.description === `GAJI ${l.payment.transactionId}`)).to.equal(true);
   });
 
@@ -86,7 +86,7 @@ describe('reconcileStatement()', () => {
       ],
       [p],
     );
-    expect(counts).to.deep.equal({ matched: 0, 'not-proved': 0, 'not-provable': 0, 'statement-only': 4, 'gerbang-only': 1, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 0, 'not-proved': 0, 'not-provable': 0, 'statement-only': 4, 'not-read': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
   });
 
   it('keeps a refused payment out unless a debit books it, and never lists a payment never sent', () => {
@@ -130,7 +130,7 @@ describe('reconcileStatement()', () => {
     ]);
     expect(lines[2].kind === 'not-provable' && lines[2].payment.state).to.equal('FAILED');
     expect(lines[5].kind === 'not-proved' && lines[5].payment.state).to.equal('FAILED');
-    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 2, 'not-provable': 2, 'statement-only': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
+    expect(counts).to.deep.equal({ matched: 1, 'not-proved': 2, 'not-provable': 2, 'statement-only': 0, 'not-read': 0, 'gerbang-only': 1, credit: 0, forged: 0 });
   });
 
   it('finds a reference as a whole word, without case, exactly as the regular expression it replaces does', () => {
