@@ -59,7 +59,7 @@ export function matchPeriod(payments: PeriodPayments, from: string, to: string, 
   const leftToSweep = daysIn(payments.leftToSweep, from, to);
   // A debit booking a payment of a day left to the seal sweep is not proved, of a day whose chains
   // are broken not provable (the red of the two where a day were named both): never matched.
-  // Cut at the bound: from the first day not read whole (the period's first at the latest), a debit no payment read books is not read, not statement-only.
+  // Cut at the bound: from the first day not read whole (the period's first when the reading does not say), a debit no payment read books is not read, not statement-only.
   const notReadFrom = payments.truncated ? (payments.notReadFrom ?? from) : undefined;
   const unproved = new Map<string, UnprovedKind>([...(leftToSweep?.days ?? []).map((day) => [day, 'not-proved'] as const), ...(unprovable?.days ?? []).map((day) => [day, 'not-provable'] as const)]);
   return {
