@@ -33,15 +33,15 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
   /** The day seals of `account` on the day starting at `start`. */
   const sealsOf = async (account: string, start: number) =>
     (await store().db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [accountTag(TEST_AUDIT_KEYS, account), Math.floor((start + 7 * HOUR) / DAY)])).map((s) => Number(s.row_count));
-  /** A new account's payments on the day starting at `start`, each reserved then settled SUCCESS (two events each): their ids, and their rows as reserved (with the MAC they had then). */
-  async function paidOn(start: number, count: number): Promise<{ account: string; ids: number[]; reserved: Row[] }> {
+  /** A new account's payments on the day starting at `start`, each reserved then settled `state` (two events each): their ids, and their rows as reserved (with the MAC they had then). */
+  async function paidOn(start: number, count: number, state: 'SUCCESS' | 'UNKNOWN' = 'SUCCESS'): Promise<{ account: string; ids: number[]; reserved: Row[] }> {
     const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
     const ids: number[] = [];
     const reserved: Row[] = [];
     for (let i = 0; i < count; i += 1) {
       const p = await store().payments.reserve({ clientId: 'bound', transactionId: `B-${account}-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + HOUR + i);
       reserved.push(await copyRow(store().db, 'payments', 'id = ?', [p.id]));
-      expect(await store().payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${account}-${i}` }, start + 2 * HOUR + i)).to.equal(true);
+      expect(await store().payments.update(p.id, { state, bank: 'bca', bankTransactionId: `BT-${account}-${i}` }, start + 2 * HOUR + i)).to.equal(true);
       ids.push(p.id);
     }
     return { account, ids, reserved };
@@ -125,6 +125,50 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
       expect(again.unchecked).not.to.include(label(start));
     } finally {
       await search.close();
+    }
+  });
+
+  it('a payment of a span left to the sweep settled between the sweep\'s reading of it and its guard: that span alone is not sealed, never taken for a break of the chains (the run seals the window\'s days, no later reading is told the sweep found them broken); the next run seals it', async () => {
+    const start = midnight(500);
+    // Forty days on: the day is outside the 32 the sweep seals by itself.
+    const now = start + 40 * DAY + 10 * HOUR;
+    // The first payment in doubt, to be settled by the resolver's genuine write.
+    const { account, ids } = await paidOn(start, 2, 'UNKNOWN');
+    const older = await paidOn(start + 2 * DAY, 1);
+    const recent = await paidOn(start + 38 * DAY, 2);
+    // A reading's statements end with the rows from before account tags: the span is read, its guard not yet asked.
+    const UNTAGGED = /source_account_tag IS NULL AND source_account IS NOT NULL/;
+    const watched = attackedStore(ctx, [UNTAGGED]);
+    const search = new SqlPaymentSearchRepository(watched.store.db, TEST_AUDIT_KEYS, chain(), () => now, { readingChainLinks: 1 });
+    try {
+      expect((await search.fromAccount(account, start, start + DAY)).leftToSweep?.days).to.deep.equal([label(start)]);
+      watched.arm([
+        UNTAGGED,
+        async () => {
+          expect(await store().payments.update(ids[0], { state: 'SUCCESS' }, now - HOUR)).to.equal(true);
+        },
+      ]);
+      const swept = await search.sealClosedDays(now);
+      expect(watched.fired(), 'settled while the sweep held the span as read').to.equal(true);
+      expect(swept).to.deep.include({ requested: 1, left: false });
+      expect(await sealsOf(account, start), 'not sealed on the row as it was read').to.deep.equal([]);
+      expect(await sealsOf(recent.account, start + 38 * DAY), 'the window\'s day sealed by the same run').to.deep.equal([2]);
+      // The span read again, and a later day left to the sweep: each left to its next run, neither "found broken".
+      for (const [who, day] of [
+        [account, start],
+        [older.account, start + 2 * DAY],
+      ] as const) {
+        const read = await search.fromAccount(who, day, day + DAY);
+        expect(read.unprovable, label(day)).to.equal(undefined);
+        expect(read.leftToSweep?.days, label(day)).to.deep.equal([label(day)]);
+        expect(read.leftToSweep?.detail, label(day)).to.contain('left to the seal sweep, which proves them on its next run');
+      }
+      expect((await search.sealClosedDays(now)).requested, 'both spans asked again').to.equal(2);
+      await heldToItsSeal(search, account, start, 2);
+      await heldToItsSeal(search, older.account, start + 2 * DAY, 1);
+    } finally {
+      await search.close();
+      await watched.store.close();
     }
   });
 

@@ -1234,33 +1234,31 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * sealingProblem for one run of the sweep: once it finds the chains do not hold, every later
-   * day of the run is refused with that problem without walking them again (each walk is of every
-   * link since its day began: a month of a busy store is a minute, and the run asks for each day
-   * it counts and each account it seals). Sealing nothing is always safe; the next run asks anew.
-   * What it finds is kept for readings (sweepFinding).
+   * The sweep's guard (sealingProblems) for one run: once it finds the chains do not hold, every
+   * later day of the run is refused with that problem without walking them again (each walk is of
+   * every link since its day began: a month of a busy store is a minute, and the run asks for each
+   * day it counts and each account it seals). Sealing nothing is always safe; the next run asks
+   * anew. A group whose rows moved since they were proved (a payment settled meanwhile) has that
+   * problem of its own: it alone is not sealed, and it is neither what the run found nor what is
+   * kept for readings; the chains' problem alone is both (sweepFinding). `problem` asks for one
+   * group (a span a reading left to the sweep, read as a reading reads: reconcile) as `problems`
+   * does for many.
    */
   private runGuard(): RunGuard {
     let found: string | null = null;
+    const problems: RunGuard['problems'] = async (groups) => {
+      if (found !== null) return groups.map(() => found);
+      const { rows, chains, since } = await this.sealingProblems(groups);
+      const chainProblem = answerProblem(chains);
+      if (since !== null) {
+        found = chainProblem;
+        this.noteSweepFinding(since, chainProblem);
+      }
+      return rows.map((problem) => problem ?? chainProblem);
+    };
     return {
-      problem: async (days, lines) => {
-        if (found !== null || days.length === 0) return found;
-        found = answerProblem(await this.sealingProblem(days, lines));
-        this.noteSweepFinding(jakartaDayStart(Math.min(...days)), found);
-        return found;
-      },
-      // As problem, for groups at once: a group whose rows moved has its own problem and is not
-      // what the run found (the chains' problem alone is kept for the run and for readings).
-      problems: async (groups) => {
-        if (found !== null) return groups.map(() => found);
-        const { rows, chains, since } = await this.sealingProblems(groups);
-        const chainProblem = answerProblem(chains);
-        if (since !== null) {
-          found = chainProblem;
-          this.noteSweepFinding(since, chainProblem);
-        }
-        return rows.map((problem) => problem ?? chainProblem);
-      },
+      problem: async (days, lines) => (found !== null || days.length === 0 ? found : (await problems([{ days, lines }]))[0]),
+      problems,
       found: () => found,
     };
   }
