@@ -172,6 +172,40 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
     }
   });
 
+  it('a break the sweep found, put back once its window moved on: days from where a later run found the chains hold are left to the sweep, never named broken; those before stay not provable until the sweep proves them', async () => {
+    const broken = midnight(560);
+    const start = broken + 3 * DAY;
+    let now = start + 2 * DAY + 10 * HOUR;
+    const { ids, reserved } = await paidOn(broken, 2);
+    const { account } = await paidOn(start, 2);
+    const search = new SqlPaymentSearchRepository(store().db, TEST_AUDIT_KEYS, chain(), () => now, { readingChainLinks: 1 });
+    const { putBack } = await rollBackNewest(ids[0], reserved[0]);
+    try {
+      expect(await search.sealClosedDays(now), 'found from its window\'s start').to.deep.include({ sealed: 0 });
+    } finally {
+      await putBack();
+    }
+    try {
+      // Forty days on (put back, or accepted by an operator): the run walks from its window's start, long after the break's.
+      now += 40 * DAY;
+      expect(await search.sealClosedDays(now)).to.deep.include({ left: false });
+      const recent = await paidOn(start + 38 * DAY, 2);
+      const read = await search.fromAccount(recent.account, start + 38 * DAY, start + 39 * DAY);
+      expect(read.unprovable, 'proved clear of the break').to.equal(undefined);
+      expect(read.leftToSweep?.days).to.deep.equal([label(start + 38 * DAY)]);
+      // A day between the two walks' starts: the break may lie on or after it, as far as the console knows.
+      const between = await search.fromAccount(account, start, start + DAY);
+      expect(between.leftToSweep).to.equal(undefined);
+      expect(between.unprovable?.problem).to.contain('the seal sweep found the audit chains broken since');
+      // The sweep proves both (the one between asked by its reading) and seals them.
+      expect((await search.sealClosedDays(now)).requested).to.equal(1);
+      await heldToItsSeal(search, recent.account, start + 38 * DAY, 2);
+      await heldToItsSeal(search, account, start, 2);
+    } finally {
+      await search.close();
+    }
+  });
+
   it('a chain whose head row was deleted while its links remain (as an attacker without a key) is not provable past the bound too: found without a walk', async () => {
     const start = midnight(260);
     const now = start + 2 * DAY + 10 * HOUR;
