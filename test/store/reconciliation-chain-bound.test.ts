@@ -69,6 +69,18 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
     };
   }
 
+  /**
+   * A new account's two payments on the day three days after the midnight of `slot`, and the
+   * break: a payment of that earlier day rolled back to its reservation (rollBackNewest).
+   */
+  async function dayAfterABreak(slot: number): Promise<{ start: number; account: string; link: Row; putBack: () => Promise<void> }> {
+    const broken = midnight(slot);
+    const { ids, reserved } = await paidOn(broken, 2);
+    const start = broken + 3 * DAY;
+    const { account } = await paidOn(start, 2);
+    return { start, account, ...(await rollBackNewest(ids[0], reserved[0])) };
+  }
+
   /** The day starting at `start` of `account` sealed with `rows` rows, and a reading of it held to its seal: neither unprovable nor left, checked. */
   async function heldToItsSeal(search: SqlPaymentSearchRepository, account: string, start: number, rows: number): Promise<void> {
     expect(await sealsOf(account, start)).to.deep.equal([rows]);
@@ -173,13 +185,9 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
   });
 
   it('a break the sweep found, put back once its window moved on: days from where a later run found the chains hold are left to the sweep, never named broken; those before stay not provable until the sweep proves them', async () => {
-    const broken = midnight(560);
-    const start = broken + 3 * DAY;
+    const { start, account, putBack } = await dayAfterABreak(560);
     let now = start + 2 * DAY + 10 * HOUR;
-    const { ids, reserved } = await paidOn(broken, 2);
-    const { account } = await paidOn(start, 2);
     const search = new SqlPaymentSearchRepository(store().db, TEST_AUDIT_KEYS, chain(), () => now, { readingChainLinks: 1 });
-    const { putBack } = await rollBackNewest(ids[0], reserved[0]);
     try {
       expect(await search.sealClosedDays(now), 'found from its window\'s start').to.deep.include({ sealed: 0 });
     } finally {
@@ -274,14 +282,10 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
   });
 
   it('a day past the bound, after the sweep found a break from before that day, is not provable naming the sweep\'s finding on every later reading (never "proved on the sweep\'s next run"); put back, the sweep seals it', async () => {
-    const broken = midnight(320);
-    const start = broken + 3 * DAY;
-    const now = start + 2 * DAY + 10 * HOUR;
     // The break: an earlier day's payment rolled back to its reservation.
-    const { ids, reserved } = await paidOn(broken, 2);
-    const { account } = await paidOn(start, 2);
+    const { start, account, link, putBack } = await dayAfterABreak(320);
+    const now = start + 2 * DAY + 10 * HOUR;
     const bounded = searchAt(now, { readingChainLinks: 1 });
-    const { link, putBack } = await rollBackNewest(ids[0], reserved[0]);
     try {
       // The sweep asks from its window's start, before the day read: it finds the break and seals nothing.
       expect(await bounded.sealClosedDays(now)).to.deep.include({ sealed: 0 });
