@@ -33,15 +33,15 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
   /** The day seals of `account` on the day starting at `start`. */
   const sealsOf = async (account: string, start: number) =>
     (await store().db.query<{ row_count: number | string }>('SELECT row_count FROM reconciliation_seals WHERE account_tag = ? AND day = ?', [accountTag(TEST_AUDIT_KEYS, account), Math.floor((start + 7 * HOUR) / DAY)])).map((s) => Number(s.row_count));
-  /** A new account's payments on the day starting at `start`, each reserved then settled SUCCESS (two events each): their ids, and their rows as reserved (with the MAC they had then). */
-  async function paidOn(start: number, count: number): Promise<{ account: string; ids: number[]; reserved: Row[] }> {
+  /** A new account's payments on the day starting at `start`, each reserved then settled `state` (two events each): their ids, and their rows as reserved (with the MAC they had then). */
+  async function paidOn(start: number, count: number, state: 'SUCCESS' | 'UNKNOWN' = 'SUCCESS'): Promise<{ account: string; ids: number[]; reserved: Row[] }> {
     const account = `02${parseInt(randomBytes(4).toString('hex'), 16).toString().padStart(10, '0').slice(0, 10)}`;
     const ids: number[] = [];
     const reserved: Row[] = [];
     for (let i = 0; i < count; i += 1) {
       const p = await store().payments.reserve({ clientId: 'bound', transactionId: `B-${account}-${i}`, requestHash: 'a'.repeat(64), amount: `${1000 + i}.00`, currency: 'IDR', sourceAccount: account }, start + HOUR + i);
       reserved.push(await copyRow(store().db, 'payments', 'id = ?', [p.id]));
-      expect(await store().payments.update(p.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: `BT-${account}-${i}` }, start + 2 * HOUR + i)).to.equal(true);
+      expect(await store().payments.update(p.id, { state, bank: 'bca', bankTransactionId: `BT-${account}-${i}` }, start + 2 * HOUR + i)).to.equal(true);
       ids.push(p.id);
     }
     return { account, ids, reserved };
@@ -67,6 +67,18 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
         await writeBack(store().db, 'payments', settled, 'id = ?', [id]);
       },
     };
+  }
+
+  /**
+   * A new account's two payments on the day three days after the midnight of `slot`, and the
+   * break: a payment of that earlier day rolled back to its reservation (rollBackNewest).
+   */
+  async function dayAfterABreak(slot: number): Promise<{ start: number; account: string; link: Row; putBack: () => Promise<void> }> {
+    const broken = midnight(slot);
+    const { ids, reserved } = await paidOn(broken, 2);
+    const start = broken + 3 * DAY;
+    const { account } = await paidOn(start, 2);
+    return { start, account, ...(await rollBackNewest(ids[0], reserved[0])) };
   }
 
   /** The day starting at `start` of `account` sealed with `rows` rows, and a reading of it held to its seal: neither unprovable nor left, checked. */
@@ -123,6 +135,80 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
       const again = await search.fromAccount(account, start, start + DAY);
       expect(again.leftToSweep).to.equal(undefined);
       expect(again.unchecked).not.to.include(label(start));
+    } finally {
+      await search.close();
+    }
+  });
+
+  it('a payment of a span left to the sweep settled between the sweep\'s reading of it and its guard: that span alone is not sealed, never taken for a break of the chains (the run seals the window\'s days, no later reading is told the sweep found them broken); the next run seals it', async () => {
+    const start = midnight(500);
+    // Forty days on: the day is outside the 32 the sweep seals by itself.
+    const now = start + 40 * DAY + 10 * HOUR;
+    // The first payment in doubt, to be settled by the resolver's genuine write.
+    const { account, ids } = await paidOn(start, 2, 'UNKNOWN');
+    const older = await paidOn(start + 2 * DAY, 1);
+    const recent = await paidOn(start + 38 * DAY, 2);
+    // A reading's statements end with the rows from before account tags: the span is read, its guard not yet asked.
+    const UNTAGGED = /source_account_tag IS NULL AND source_account IS NOT NULL/;
+    const watched = attackedStore(ctx, [UNTAGGED]);
+    const search = new SqlPaymentSearchRepository(watched.store.db, TEST_AUDIT_KEYS, chain(), () => now, { readingChainLinks: 1 });
+    try {
+      expect((await search.fromAccount(account, start, start + DAY)).leftToSweep?.days).to.deep.equal([label(start)]);
+      watched.arm([
+        UNTAGGED,
+        async () => {
+          expect(await store().payments.update(ids[0], { state: 'SUCCESS' }, now - HOUR)).to.equal(true);
+        },
+      ]);
+      const swept = await search.sealClosedDays(now);
+      expect(watched.fired(), 'settled while the sweep held the span as read').to.equal(true);
+      expect(swept).to.deep.include({ requested: 1, left: false });
+      expect(await sealsOf(account, start), 'not sealed on the row as it was read').to.deep.equal([]);
+      expect(await sealsOf(recent.account, start + 38 * DAY), 'the window\'s day sealed by the same run').to.deep.equal([2]);
+      // The span read again, and a later day left to the sweep: each left to its next run, neither "found broken".
+      for (const [who, day] of [
+        [account, start],
+        [older.account, start + 2 * DAY],
+      ] as const) {
+        const read = await search.fromAccount(who, day, day + DAY);
+        expect(read.unprovable, label(day)).to.equal(undefined);
+        expect(read.leftToSweep?.days, label(day)).to.deep.equal([label(day)]);
+        expect(read.leftToSweep?.detail, label(day)).to.contain('left to the seal sweep, which proves them on its next run');
+      }
+      expect((await search.sealClosedDays(now)).requested, 'both spans asked again').to.equal(2);
+      await heldToItsSeal(search, account, start, 2);
+      await heldToItsSeal(search, older.account, start + 2 * DAY, 1);
+    } finally {
+      await search.close();
+      await watched.store.close();
+    }
+  });
+
+  it('a break the sweep found, put back once its window moved on: days from where a later run found the chains hold are left to the sweep, never named broken; those before stay not provable until the sweep proves them', async () => {
+    const { start, account, putBack } = await dayAfterABreak(560);
+    let now = start + 2 * DAY + 10 * HOUR;
+    const search = new SqlPaymentSearchRepository(store().db, TEST_AUDIT_KEYS, chain(), () => now, { readingChainLinks: 1 });
+    try {
+      expect(await search.sealClosedDays(now), 'found from its window\'s start').to.deep.include({ sealed: 0 });
+    } finally {
+      await putBack();
+    }
+    try {
+      // Forty days on (put back, or accepted by an operator): the run walks from its window's start, long after the break's.
+      now += 40 * DAY;
+      expect(await search.sealClosedDays(now)).to.deep.include({ left: false });
+      const recent = await paidOn(start + 38 * DAY, 2);
+      const read = await search.fromAccount(recent.account, start + 38 * DAY, start + 39 * DAY);
+      expect(read.unprovable, 'proved clear of the break').to.equal(undefined);
+      expect(read.leftToSweep?.days).to.deep.equal([label(start + 38 * DAY)]);
+      // A day between the two walks' starts: the break may lie on or after it, as far as the console knows.
+      const between = await search.fromAccount(account, start, start + DAY);
+      expect(between.leftToSweep).to.equal(undefined);
+      expect(between.unprovable?.problem).to.contain('the seal sweep found the audit chains broken since');
+      // The sweep proves both (the one between asked by its reading) and seals them.
+      expect((await search.sealClosedDays(now)).requested).to.equal(1);
+      await heldToItsSeal(search, recent.account, start + 38 * DAY, 2);
+      await heldToItsSeal(search, account, start, 2);
     } finally {
       await search.close();
     }
@@ -196,14 +282,10 @@ forEachBackend('A reconciliation reading whose audit chain walk would pass its b
   });
 
   it('a day past the bound, after the sweep found a break from before that day, is not provable naming the sweep\'s finding on every later reading (never "proved on the sweep\'s next run"); put back, the sweep seals it', async () => {
-    const broken = midnight(320);
-    const start = broken + 3 * DAY;
-    const now = start + 2 * DAY + 10 * HOUR;
     // The break: an earlier day's payment rolled back to its reservation.
-    const { ids, reserved } = await paidOn(broken, 2);
-    const { account } = await paidOn(start, 2);
+    const { start, account, link, putBack } = await dayAfterABreak(320);
+    const now = start + 2 * DAY + 10 * HOUR;
     const bounded = searchAt(now, { readingChainLinks: 1 });
-    const { link, putBack } = await rollBackNewest(ids[0], reserved[0]);
     try {
       // The sweep asks from its window's start, before the day read: it finds the break and seals nothing.
       expect(await bounded.sealClosedDays(now)).to.deep.include({ sealed: 0 });

@@ -789,9 +789,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   #requestedSpans: RequestedSpan[] = [];
   /**
    * The problem the sweep's chain guard found last, asked from `since` on (noteSweepFinding): a
-   * reading whose walk is left to the sweep from `since` or before is not provable with it.
+   * reading whose walk is left to the sweep from before `heldFrom` is not provable with it.
+   * `heldFrom`: the earliest time a later walk of the sweep found the chains hold from (Infinity:
+   * none yet); the break lies before it, so it bears on no day from then on.
    */
-  #sweepFinding: { since: number; problem: string } | null = null;
+  #sweepFinding: { since: number; problem: string; heldFrom: number } | null = null;
 
   /**
    * @param chain this process's audit chain, to write day seals with their change records; null: none written
@@ -1099,8 +1101,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * sweep's walks them whole): a longer walk proves nothing either way, so those days are not
    * sealed, are listed as not checked and as `leftToSweep`, and the sweep is asked for those older
    * than its window (requestSweep); unless a run of the sweep found the chains broken
-   * (sweepFinding: over them, or before them, which keeps it from proving them), then they are
-   * `unprovable` with that problem.
+   * (sweepFinding: over them, or before them, which keeps it from proving them) and no later walk
+   * of it found them hold from their start or before, then they are `unprovable` with that problem.
    */
   private async reconcile(
     sourceAccount: string,
@@ -1121,7 +1123,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (typeof answer === 'object') {
       this.requestSweep(sourceAccount, sealed);
       const found = this.#sweepFinding;
-      if (found === null) {
+      if (found === null || jakartaDayStart(Math.min(...sealed)) >= found.heldFrom) {
         log.info({ days, left: answer.left }, 'reconciliation days not sealed by this reading: proving the audit chains since then is left to the seal sweep');
         return { ...period, unchecked, leftToSweep: { days, detail: answer.left } };
       }
@@ -1234,33 +1236,31 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * sealingProblem for one run of the sweep: once it finds the chains do not hold, every later
-   * day of the run is refused with that problem without walking them again (each walk is of every
-   * link since its day began: a month of a busy store is a minute, and the run asks for each day
-   * it counts and each account it seals). Sealing nothing is always safe; the next run asks anew.
-   * What it finds is kept for readings (sweepFinding).
+   * The sweep's guard (sealingProblems) for one run: once it finds the chains do not hold, every
+   * later day of the run is refused with that problem without walking them again (each walk is of
+   * every link since its day began: a month of a busy store is a minute, and the run asks for each
+   * day it counts and each account it seals). Sealing nothing is always safe; the next run asks
+   * anew. A group whose rows moved since they were proved (a payment settled meanwhile) has that
+   * problem of its own: it alone is not sealed, and it is neither what the run found nor what is
+   * kept for readings; the chains' problem alone is both (sweepFinding). `problem` asks for one
+   * group (a span a reading left to the sweep, read as a reading reads: reconcile) as `problems`
+   * does for many.
    */
   private runGuard(): RunGuard {
     let found: string | null = null;
+    const problems: RunGuard['problems'] = async (groups) => {
+      if (found !== null) return groups.map(() => found);
+      const { rows, chains, since } = await this.sealingProblems(groups);
+      const chainProblem = answerProblem(chains);
+      if (since !== null) {
+        found = chainProblem;
+        this.noteSweepFinding(since, chainProblem);
+      }
+      return rows.map((problem) => problem ?? chainProblem);
+    };
     return {
-      problem: async (days, lines) => {
-        if (found !== null || days.length === 0) return found;
-        found = answerProblem(await this.sealingProblem(days, lines));
-        this.noteSweepFinding(jakartaDayStart(Math.min(...days)), found);
-        return found;
-      },
-      // As problem, for groups at once: a group whose rows moved has its own problem and is not
-      // what the run found (the chains' problem alone is kept for the run and for readings).
-      problems: async (groups) => {
-        if (found !== null) return groups.map(() => found);
-        const { rows, chains, since } = await this.sealingProblems(groups);
-        const chainProblem = answerProblem(chains);
-        if (since !== null) {
-          found = chainProblem;
-          this.noteSweepFinding(since, chainProblem);
-        }
-        return rows.map((problem) => problem ?? chainProblem);
-      },
+      problem: async (days, lines) => (found !== null || days.length === 0 ? found : (await problems([{ days, lines }]))[0]),
+      problems,
       found: () => found,
     };
   }
@@ -1268,11 +1268,15 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * Keeps what the sweep's guard found asked from `since` on (sweepFinding): a problem replaces
    * the one kept; the chains holding from `since` on clear one found from then or later (an
-   * operator accepted the break meanwhile).
+   * operator accepted the break meanwhile, or it was put back). Holding from a later time (each
+   * run asks from its window's start, which moves on as the day turns) they do not clear it (the
+   * break may lie between the two), but keep it from days that begin then or later (heldFrom).
    */
   private noteSweepFinding(since: number, problem: string | null): void {
-    if (problem !== null) this.#sweepFinding = { since, problem };
-    else if (this.#sweepFinding !== null && this.#sweepFinding.since >= since) this.#sweepFinding = null;
+    const found = this.#sweepFinding;
+    if (problem !== null) this.#sweepFinding = { since, problem, heldFrom: Number.POSITIVE_INFINITY };
+    else if (found !== null && found.since >= since) this.#sweepFinding = null;
+    else if (found !== null) found.heldFrom = Math.min(found.heldFrom, since);
   }
 
   async acceptDay(sourceAccount: string, day: string, accept: (toAccept: DayToAccept) => Promise<boolean>): Promise<DayAcceptance> {
