@@ -1243,7 +1243,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       for (const problem of await this.reconciledHistoryProblems(same, proving, q)) if (problem !== null) history.push(problem);
     }
     const { unproved, away } = await this.tagDaysNotAsProved(q, group);
-    moved.push(...away.filter((id) => !moved.includes(id)));
+    const named = new Set(moved);
+    moved.push(...away.filter((id) => !named.has(id)));
     const more = (n: number) => (n > NAMED_MOVED ? ` (and ${n - NAMED_MOVED} more)` : '');
     const problems = [
       ...(moved.length > 0 ? [`payments id ${moved.slice(0, NAMED_MOVED).join(', ')}${more(moved.length)} changed or gained a payment event after it was proved`] : []),
