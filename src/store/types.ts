@@ -508,6 +508,13 @@ export interface PaymentRepository {
    */
   reserve(payment: NewPayment, now: number): Promise<PaymentRecord>;
   find(clientId: string, transactionId: string): Promise<PaymentRecord | null>;
+  /**
+   * find() made on `q`, a snapshot of its database (Db.withSnapshot) that the caller holds: the row
+   * and its last event as that snapshot has them (IntegrityError when they do not hold there), so
+   * what the caller decides on the payment and what it reads of the audit there describe the same
+   * moment (AuditRepository.inSnapshot).
+   */
+  readingOn(q: Queryable): Pick<PaymentRepository, 'find'>;
   /** False when the row is gone (a stale reservation released by another process): the caller must stop. */
   update(id: number, update: PaymentUpdate, now: number): Promise<boolean>;
   /**
@@ -929,10 +936,11 @@ export interface AuditRepository {
   /**
    * Runs `fn` with this repository's reads made in one snapshot of its database (readingOn in
    * Db.withSnapshot): what `fn` reads of a notification's records and the walk of the chains that
-   * proves none of them was deleted (#14, H2). Keep `fn` to reads. `options`: Db.withSnapshot's
+   * proves none of them was deleted (#14, H2); `q` is that snapshot, for what `fn` reads of other
+   * repositories there (PaymentRepository.readingOn). Keep `fn` to reads. `options`: Db.withSnapshot's
    * (`causal` for reads compared with the audit checkpoints outside the database).
    */
-  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>, options?: SnapshotOptions): Promise<T>;
+  inSnapshot<T>(fn: (audit: AuditReads, q: Queryable) => Promise<T>, options?: SnapshotOptions): Promise<T>;
 }
 
 /**

@@ -25,6 +25,8 @@ import { copyRow, type Row } from '../support/sql-rows.js';
  */
 /** The read of a transaction's audit records (AuditRepository.list). */
 const EXCHANGES = /FROM audit_exchanges e LEFT JOIN audit_completions c/;
+/** The read of the client's callback endpoint (CallbackRepository.endpointOf), before the requeue's snapshot. */
+const ENDPOINT = /FROM client_callbacks c /;
 
 /**
  * A receiver of notifications, and a gateway over the database of `ctx` sending them to it every
@@ -47,24 +49,51 @@ async function clientAndAdmin(gw: TestGateway, receiver: CallbackReceiver, admin
   return { client, auth, admin: username };
 }
 
-forEachBackend('A delivered notification\'s audit record put back between the requeue\'s read of it and its walk of the chains (#14, H2)', (ctx) => {
-  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-race-')), 'audit-checkpoints.jsonl');
-  let gw: TestGateway;
-  let receiver: CallbackReceiver;
-  let attacker: Db;
+/**
+ * For the suite being declared over `ctx`: requeueSetting (its checkpoints in a folder named from
+ * `name`) opened before its tests, closed after them with the store a test watched (`watch`).
+ */
+function requeueSuite(ctx: BackendContext, name: string): { checkpoints: string; setting: () => Awaited<ReturnType<typeof requeueSetting>>; watch: (store: Store) => Store } {
+  const checkpoints = join(mkdtempSync(join(tmpdir(), `gerbang-requeue-${name}-`)), 'audit-checkpoints.jsonl');
+  let setting: Awaited<ReturnType<typeof requeueSetting>> | undefined;
   let watched: Store | undefined;
   before(async () => {
-    ({ receiver, gw, attacker } = await requeueSetting(ctx, checkpoints));
+    setting = await requeueSetting(ctx, checkpoints);
   });
   after(async () => {
     await watched?.close();
-    await attacker?.close();
-    await gw?.close();
-    receiver?.server.close();
+    await setting?.attacker.close();
+    await setting?.gw.close();
+    setting?.receiver.server.close();
   });
+  return { checkpoints, setting: () => setting!, watch: (store) => (watched = store) };
+}
+
+/**
+ * A transfer of `client` (its token's header `auth`) whose notification `gw` queued and does not
+ * send (its dispatcher stopped), held back: its delivery deleted by `attacker`. Its transactionId,
+ * and where its deliveries are.
+ */
+async function heldBack(gw: TestGateway, attacker: Db, client: { clientId: string }, auth: { authorization: string }): Promise<{ transactionId: string; where: readonly [string, readonly string[]] }> {
+  await gw.gateway.callbacks.stop();
+  const body = sampleTransfer();
+  const transactionId = body.transactionId as string;
+  expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
+  const where = ['client_id = ? AND transaction_id = ?', [client.clientId, transactionId]] as const;
+  const [queued] = await eventually(async () => {
+    const rows = await gw.store.db.query<Row>(`SELECT * FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]);
+    return rows.length === 1 && rows;
+  });
+  await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [queued.id]);
+  return { transactionId, where };
+}
+
+forEachBackend('A delivered notification\'s audit record put back between the requeue\'s read of it and its walk of the chains (#14, H2)', (ctx) => {
+  const suite = requeueSuite(ctx, 'race');
 
   it('is not queued again: refused, as whether it was delivered cannot be told while the chains have a gap', async function () {
     this.timeout(60_000);
+    const { receiver, gw, attacker } = suite.setting();
     const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-race');
     const body = sampleTransfer();
     const transactionId = body.transactionId as string;
@@ -105,9 +134,8 @@ forEachBackend('A delivered notification\'s audit record put back between the re
     // Back right after its records are read, out again once the chains are walked.
     const attacked = attackedStore(ctx, [EXCHANGES]);
     attacked.arm([EXCHANGES, delivery.putBack]);
-    watched = attacked.store;
-    const store = watched;
-    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
+    const store = suite.watch(attacked.store);
+    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, suite.checkpoints, store.db.description);
     const chains = () => {
       const vouched = guard.vouchedProblem();
       return async (since: number, audit: Parameters<typeof vouched>[1]) => {
@@ -126,43 +154,25 @@ forEachBackend('A delivered notification\'s audit record put back between the re
 });
 
 forEachBackend('Another writer\'s links committed and checkpointed while a requeue reads a notification\'s records in its snapshot (#14)', (ctx) => {
-  const checkpoints = join(mkdtempSync(join(tmpdir(), 'gerbang-requeue-vouched-')), 'audit-checkpoints.jsonl');
-  let gw: TestGateway;
-  let receiver: CallbackReceiver;
-  let attacker: Db;
+  const suite = requeueSuite(ctx, 'vouched');
   let other: Store;
-  let watched: Store | undefined;
-  before(async () => {
-    ({ receiver, gw, attacker } = await requeueSetting(ctx, checkpoints));
+  before(() => {
     // Another gateway: its own connection and chain, its heads checkpointed once committed.
     other = createStore(attackerDb(ctx), { auditKeys: TEST_AUDIT_KEYS });
   });
   after(async () => {
-    await watched?.close();
     await other?.close();
-    await attacker?.close();
-    await gw?.close();
-    receiver?.server.close();
   });
 
   it('a notification deleted while queued is queued again: the checkpoints read before the snapshot vouch for nothing it lacks, and a payment made meanwhile is not taken for a gap', async function () {
     this.timeout(60_000);
+    const { receiver, gw, attacker } = suite.setting();
     const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-vouched');
-    await gw.gateway.callbacks.stop();
-    const body = sampleTransfer();
-    const transactionId = body.transactionId as string;
-    expect((await gw.request('/v1/transfers', { json: body, headers: auth })).status).to.equal(201);
-    const where = ['client_id = ? AND transaction_id = ?', [client.clientId, transactionId]] as const;
-    const [queued] = await eventually(async () => {
-      const rows = await gw.store.db.query<Row>(`SELECT * FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]);
-      return rows.length === 1 && rows;
-    });
-    await attacker.execute('DELETE FROM callback_deliveries WHERE id = ?', [queued.id]);
+    const { transactionId, where } = await heldBack(gw, attacker, client, auth);
 
     const attacked = attackedStore(ctx, [EXCHANGES]);
-    watched = attacked.store;
-    const store = watched;
-    const checkpoint = checkpointer(checkpoints, TEST_AUDIT_KEYS, 'gateway (test)');
+    const store = suite.watch(attacked.store);
+    const checkpoint = checkpointer(suite.checkpoints, TEST_AUDIT_KEYS, 'gateway (test)');
     const pay = async (tx: string) => {
       await other.payments.reserve({ clientId: 'requeue-vouched', transactionId: tx, requestHash: 'a'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: '0209999999' }, Date.now());
       expect(checkpoint(store.db.description, other.audit.ownHeads()), 'checkpointed').to.equal(true);
@@ -170,11 +180,37 @@ forEachBackend('Another writer\'s links committed and checkpointed while a reque
     await pay('VOUCHED-1');
     // Committed and checkpointed after the requeue's snapshot began, before it walks the chains.
     attacked.arm([EXCHANGES, () => pay('VOUCHED-2')]);
-    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, checkpoints, store.db.description);
+    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, suite.checkpoints, store.db.description);
     const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: () => guard.vouchedProblem(), clock: Date.now };
     const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it deleted; the ERP never got it' });
     expect(attacked.fired(), 'the other gateway paid during the requeue').to.equal(true);
     expect(outcome.requeued, JSON.stringify(outcome)).to.equal(true);
     expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'queued again').to.have.length(1);
+  });
+});
+
+forEachBackend('A final payment\'s row changed in SQL while a requeue of its notification is under way, before its snapshot (#14, H2)', (ctx) => {
+  const suite = requeueSuite(ctx, 'payment');
+
+  it('is not queued again: decided on the payment as the snapshot holds it (it does not hold itself there), not on a read before', async function () {
+    this.timeout(60_000);
+    const { receiver, gw, attacker } = suite.setting();
+    const { client, auth, admin } = await clientAndAdmin(gw, receiver, 'ops-payment');
+    // Held back: its delivery deleted, so a requeue would queue it.
+    const { transactionId, where } = await heldBack(gw, attacker, client, auth);
+    const [paid] = await attacker.query<Row>(`SELECT id, state FROM payments WHERE ${where[0]}`, [...where[1]]);
+    expect(paid.state).to.equal('SUCCESS');
+
+    // The payment's row set back to SENDING once the requeue has begun, before its snapshot.
+    const attacked = attackedStore(ctx, [ENDPOINT]);
+    attacked.arm([ENDPOINT, async () => void (await attacker.execute("UPDATE payments SET state = 'SENDING' WHERE id = ?", [paid.id]))]);
+    const store = suite.watch(attacked.store);
+    const guard = new ChainGuard(store.audit, TEST_AUDIT_KEYS, suite.checkpoints, store.db.description);
+    const deps = { payments: store.payments, callbacks: store.callbacks, consoleUsers: store.consoleUsers, audit: store.audit, chains: () => guard.vouchedProblem(), clock: Date.now };
+    const outcome = await requeueCallback(deps, { clientId: client.clientId, transactionId, admin, reason: 'verify named it deleted; the ERP never got it' });
+    expect(attacked.fired(), 'the payment changed during the requeue').to.equal(true);
+    expect(outcome.requeued, JSON.stringify(outcome)).to.equal(false);
+    expect('refused' in outcome && outcome.refused).to.contain(`the payment of client ${client.clientId}, transactionId ${transactionId} does not hold itself`);
+    expect(await gw.store.db.query(`SELECT id FROM callback_deliveries WHERE ${where[0]}`, [...where[1]]), 'nothing queued').to.deep.equal([]);
   });
 });

@@ -11,7 +11,7 @@ import { TEST_AUDIT_KEYS } from '../support/audit-keys.js';
 import { ConsoleClient } from '../support/console-client.js';
 import { TestConsole } from '../support/console-harness.js';
 import { forEachBackend, type BackendContext } from '../support/databases.js';
-import { attackedStore, attackedSuite, attackerDb, laterEvents, type LaterEvents } from '../support/later-events.js';
+import { attackedStore, attackedSuite, attackerDb, laterEvents, wholePayment, type LaterEvents } from '../support/later-events.js';
 import { copyRow, writeBack, type Row } from '../support/sql-rows.js';
 
 const DAY_MS = 86_400_000;
@@ -35,6 +35,9 @@ const LAST_EVENT_LINKS = /kind = 'payment_event' AND record_id IN \(/;
 const ROWS_AGAIN = /AS line FROM payments WHERE id IN \(/;
 /** The sweep's read of a page of a day's payments to count (dayPages), before they are proved. */
 const DAY_PAGE = /FROM payments WHERE id > \? AND id <= \? AND created_at >= \?/;
+
+/** A reading's read of the account's rows from before the tags (readSpan), after its reads of the tags' rows and before its snapshot. */
+const UNTAGGED_SPAN = /WHERE source_account_tag IS NULL AND source_account IS NOT NULL AND created_at >= \?/;
 
 /** Days of 2024-03 long closed; the console's clock on 2024-03-20. */
 const dayStart = (n: number) => Date.UTC(2024, 2, n) - 7 * HOUR_MS;
@@ -196,5 +199,35 @@ forEachBackend('Another writer\'s links committed and checkpointed while a readi
     expect((await sealsOf(store().db, accountTag(TEST_AUDIT_KEYS, account), n)).map((s) => Number(s.row_count)), 'sealed').to.deep.equal([1]);
     // Read again, the day is held to its seal.
     expect((await client.get(period)).text).not.to.contain('data-unchecked-days').and.not.to.contain('recon-unprovable');
+  });
+});
+
+forEachBackend('A day\'s payment deleted whole while a reading reads the day, put back before its snapshot (#16, H2)', (ctx) => {
+  const suite = attackedSuite(ctx, [UNTAGGED_SPAN]);
+
+  it('the day is not sealed without it, the reading names it, and the next reading seals the day with it', async function () {
+    this.timeout(60_000);
+    const account = '0201888006';
+    const n = 13;
+    const watched = suite.watched();
+    const store = watched.store;
+    const tag = accountTag(TEST_AUDIT_KEYS, account);
+    await store.payments.reserve({ clientId: 'seal-whole', transactionId: 'WHOLE-KEPT', requestHash: 'a'.repeat(64), amount: '7.00', currency: 'IDR', sourceAccount: account }, dayStart(n) + HOUR_MS);
+    const gone = await store.payments.reserve({ clientId: 'seal-whole', transactionId: 'WHOLE-GONE', requestHash: 'a'.repeat(64), amount: '1001.00', currency: 'IDR', sourceAccount: account }, dayStart(n) + 2 * HOUR_MS);
+    expect(await store.payments.update(gone.id, { state: 'SUCCESS', bank: 'bca', bankTransactionId: 'BT-WHOLE-GONE' }, dayStart(n) + 3 * HOUR_MS)).to.equal(true);
+    await store.payments.reserve({ clientId: 'seal-whole', transactionId: 'WHOLE-AFTER', requestHash: 'b'.repeat(64), amount: '5.00', currency: 'IDR', sourceAccount: '0209999999' }, dayStart(n) + 4 * HOUR_MS);
+    // Out before the day's rows are read, back (row, events, links) once they are, before the snapshot the chains are walked in.
+    const whole = await wholePayment(suite.attacker(), gone.id);
+    await whole.takeOut();
+    watched.arm([UNTAGGED_SPAN, whole.putBack]);
+    const read = await store.paymentSearch.fromAccount(account, dayStart(n), dayStart(n + 1));
+    expect(watched.fired(), 'the payment was put back during the reading').to.equal(true);
+    expect(await sealsOf(store.db, tag, n), 'not sealed without the payment put back').to.deep.equal([]);
+    expect(read.unprovable?.days).to.deep.equal([label(n)]);
+    expect(read.unprovable?.problem).to.contain(`payments id ${gone.id} of the day was not among its rows proved`);
+    const again = await store.paymentSearch.fromAccount(account, dayStart(n), dayStart(n + 1));
+    expect(again.unprovable).to.equal(undefined);
+    expect(again.rows.map((p) => p.id)).to.include(gone.id);
+    expect((await sealsOf(store.db, tag, n)).map((s) => Number(s.row_count)), 'sealed with it').to.deep.equal([2]);
   });
 });

@@ -4,7 +4,7 @@ import { createStore, openDb, type Db, type SqlValue, type Store } from '../../s
 import { TEST_AUDIT_KEYS } from './audit-keys.js';
 import { writeAfterRead } from './counting-db.js';
 import type { BackendContext } from './databases.js';
-import { insertRow, type Row } from './sql-rows.js';
+import { copyRow, insertRow, type Row } from './sql-rows.js';
 
 /** Records taken out of the database with their chain links and put back, as an attacker's SQL does (H2: over and over). */
 export interface LaterEvents {
@@ -36,17 +36,26 @@ export async function linkedRecords(attacker: Db, records: { table: string; key:
   };
 }
 
-/** Payment `id`'s events after its reservation (seq > 1) with their links, as `attacker` deletes and inserts them. */
-export async function laterEvents(attacker: Db, id: number): Promise<LaterEvents> {
-  const events = await attacker.query<Row>('SELECT * FROM payment_events WHERE payment_id = ? AND seq > 1 ORDER BY seq', [id]);
+/** Payment `id`'s events after seq `after`, as records to take out, with their chain links. */
+async function eventsAfter(attacker: Db, id: number, after: number): Promise<{ records: { table: string; key: string; row: Row }[]; links: Row[] }> {
+  const events = await attacker.query<Row>('SELECT * FROM payment_events WHERE payment_id = ? AND seq > ? ORDER BY seq', [id, after]);
   const links: Row[] = [];
   for (const e of events) links.push(...(await attacker.query<Row>("SELECT * FROM audit_chain WHERE kind = 'payment_event' AND record_id = ?", [e.id])));
   expect(links).to.have.length(events.length);
-  return linkedRecords(
-    attacker,
-    events.map((row) => ({ table: 'payment_events', key: 'id', row })),
-    links,
-  );
+  return { records: events.map((row) => ({ table: 'payment_events', key: 'id', row })), links };
+}
+
+/** Payment `id`'s events after its reservation (seq > 1) with their links, as `attacker` deletes and inserts them. */
+export async function laterEvents(attacker: Db, id: number): Promise<LaterEvents> {
+  const { records, links } = await eventsAfter(attacker, id, 1);
+  return linkedRecords(attacker, records, links);
+}
+
+/** Payment `id` whole: its row, every event of it and their links, as `attacker` deletes and inserts them. */
+export async function wholePayment(attacker: Db, id: number): Promise<LaterEvents> {
+  const row = await copyRow(attacker, 'payments', 'id = ?', [id]);
+  const { records, links } = await eventsAfter(attacker, id, 0);
+  return linkedRecords(attacker, [{ table: 'payments', key: 'id', row }, ...records], links);
 }
 
 /**

@@ -16,7 +16,8 @@ import { earlierDeliveries, notHolding, REQUEUE_METHOD, type EarlierDeliveries, 
  * asked and why, requeued or refused.
  */
 export interface RequeueDeps {
-  payments: Pick<PaymentRepository, 'find'>;
+  /** The payment, read in the snapshot its notification's records are read in (readingOn, AuditRepository.inSnapshot). */
+  payments: Pick<PaymentRepository, 'readingOn'>;
   callbacks: Pick<CallbackRepository, 'endpointOf' | 'requeue'>;
   consoleUsers: Pick<ConsoleUserRepository, 'findByUsername'>;
   /**
@@ -111,31 +112,37 @@ async function requeued(deps: RequeueDeps, input: RequeueRequest, reason: string
   const problem = reasonProblem(reason);
   if (problem !== null) return refused(`the reason ${problem}`);
   const transfer = `payment of client ${input.clientId}, transactionId ${input.transactionId}`;
-  const payment = await heldRecord(() => deps.payments.find(input.clientId, input.transactionId));
-  if (payment === null) return refused(`there is no ${transfer}`);
-  if ('problem' in payment) return refused(`the ${transfer} does not hold itself (${payment.problem}): its state proves nothing, so nothing is told the ERP from it; see gerbang audit verify`);
-  if (payment.state !== 'SUCCESS' && payment.state !== 'FAILED') return refused(`the ${transfer} is not final (${payment.state}): the ERP is told when it becomes final`);
-  const url = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
-  if (url === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
-  if (typeof url !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${url.problem}); register it again with gerbang client set-callback`);
+  // Read first; judged after the payment, read in the snapshot below (a missing payment is named first).
+  const endpoint = await heldRecord(() => deps.callbacks.endpointOf(input.clientId));
   // Its audit saying it was not delivered proves that only while no record of it can be missing:
   // whatever says so (its CALLBACK records, its attempts' change records) was linked after the
   // payment was made. Both read in one snapshot: read one by one, a writer in SQL putting a
   // delivery's deleted record and its links back after the records were read (or taking them out
-  // again) would have the walk prove a gap the records read never had (H2). Causal: on a Galera
-  // node behind another, the checkpoints read first would vouch for links the snapshot lacks.
-  // Asked to send it again: the records that do not hold are named as found (`overrides`), and
-  // the dispatcher sends the row queued here over those alone, as they stand now.
+  // again) would have the walk prove a gap the records read never had (H2). The payment is read
+  // there too: whether it is final, and the state its notification carries, are what the walk
+  // walks over (read before, its row rolled back or changed in SQL meanwhile would be decided and
+  // told from a state the snapshot no longer holds). Causal: on a Galera node behind another, the
+  // checkpoints read first would vouch for links the snapshot lacks. Asked to send it again: the
+  // records that do not hold are named as found (`overrides`), and the dispatcher sends the row
+  // queued here over those alone, as they stand now.
   const chains = deps.chains();
-  const { earlier, sentBefore, gap, overrides } = await deps.audit.inSnapshot(
-    async (audit) => {
+  const read = await deps.audit.inSnapshot(
+    async (audit, q) => {
+      const payment = await heldRecord(() => deps.payments.readingOn(q).find(input.clientId, input.transactionId));
+      if (payment === null) return refused(`there is no ${transfer}`);
+      if ('problem' in payment) return refused(`the ${transfer} does not hold itself (${payment.problem}): its state proves nothing, so nothing is told the ERP from it; see gerbang audit verify`);
+      if (payment.state !== 'SUCCESS' && payment.state !== 'FAILED') return refused(`the ${transfer} is not final (${payment.state}): the ERP is told when it becomes final`);
+      if (endpoint === null) return refused(`client ${input.clientId} has no callback endpoint (gerbang client set-callback)`);
+      if (typeof endpoint !== 'string') return refused(`the callback endpoint of client ${input.clientId} does not hold (${endpoint.problem}); register it again with gerbang client set-callback`);
       const earlier = await earlierDeliveries(audit, input.clientId, input.transactionId);
       const sentBefore = sentAlready(earlier);
       const overrides = input.sendAgain ? await notHolding(audit, input.clientId, input.transactionId) : [];
-      return { earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit), overrides };
+      return { payment, url: endpoint, earlier, sentBefore, gap: input.sendAgain || sentBefore !== null ? null : await chains(payment.createdAt, audit), overrides };
     },
     { causal: true },
   );
+  if ('requeued' in read) return read;
+  const { payment, url, earlier, sentBefore, gap, overrides } = read;
   const now = deps.clock();
   const notification = { clientId: input.clientId, transactionId: input.transactionId, url, body: notificationBody(currentResult(payment, now)) };
   // Judged first either way: a delivery that holds is refused as such, sent before or not. Not

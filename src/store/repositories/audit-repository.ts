@@ -377,8 +377,8 @@ export class SqlAuditRepository implements AuditRepository {
     return reads;
   }
 
-  inSnapshot<T>(fn: (audit: AuditReads) => Promise<T>, options?: SnapshotOptions): Promise<T> {
-    return this.db.withSnapshot((q) => fn(this.readingOn(q)), options);
+  inSnapshot<T>(fn: (audit: AuditReads, q: Queryable) => Promise<T>, options?: SnapshotOptions): Promise<T> {
+    return this.db.withSnapshot((q) => fn(this.readingOn(q), q), options);
   }
 
   /** An inbound exchange with each value exactly as the row will hold it (cut to size, masked). */

@@ -581,10 +581,29 @@ export class SqlPaymentRepository implements PaymentRepository {
   }
 
   async find(clientId: string, transactionId: string): Promise<PaymentRecord | null> {
-    const rows = await this.db.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
-    // MariaDB's collations are PAD SPACE (`client_id = 'gbc_1 '` finds gbc_1's): compared again, exactly, on every backend.
-    const row = rows.find((r) => r.client_id === clientId && r.transaction_id === transactionId);
+    const row = await this.rowOf(this.db, clientId, transactionId);
     return row === undefined ? null : this.checkedRecord(row);
+  }
+
+  readingOn(q: Queryable): Pick<PaymentRepository, 'find'> {
+    return {
+      find: async (clientId, transactionId) => {
+        const row = await this.rowOf(q, clientId, transactionId);
+        if (row === undefined) return null;
+        // Row and history read in the caller's one snapshot: a mismatch is no concurrent move (checkedRecord's second read), it is what the snapshot holds.
+        const record = toPaymentRecord(row, this.sealer);
+        const history = await this.history(q, row, record);
+        if ('problem' in history) throw new IntegrityError(history.problem);
+        return withEventSeq(record, history.seq);
+      },
+    };
+  }
+
+  /** The row of `clientId`'s `transactionId` as `q` reads it. */
+  private async rowOf(q: Queryable, clientId: string, transactionId: string): Promise<PaymentRow | undefined> {
+    const rows = await q.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_id = ? AND transaction_id = ?`, [clientId, transactionId]);
+    // MariaDB's collations are PAD SPACE (`client_id = 'gbc_1 '` finds gbc_1's): compared again, exactly, on every backend.
+    return rows.find((r) => r.client_id === clientId && r.transaction_id === transactionId);
   }
 
   /** Sets the given fields (undefined ones are left alone) and updated_at; a result is sealed, and the row's key id with it. */

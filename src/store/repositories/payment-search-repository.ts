@@ -403,11 +403,22 @@ type ProvedSeal = NewSeal & { lines: ReadonlyMap<number, string> };
 interface SealGroup {
   days: readonly number[];
   lines: ReadonlyMap<number, string>;
+  /**
+   * The days of a tag whose every row `lines` are (its seals': sealGroup), read again where the
+   * rows are (rowsNotAsProved): each must hold those rows and no other. Absent for a day's kept
+   * totals (rows of every account, counted by id: countClosedDays).
+   */
+  tagDays?: readonly Pick<NewSeal, 'tag' | 'day'>[];
+}
+
+/** What seals `seals` are made of (SealGroup): their days, their rows' lines and the days of their tags they hold whole. */
+function sealGroup(seals: readonly ProvedSeal[]): SealGroup {
+  return { days: seals.map((s) => s.day), lines: linesOf(seals), tagDays: seals.map(({ tag, day }) => ({ tag, day })) };
 }
 
 /** A run of the sweep's chain guard (runGuard): one group, or groups at once, each answered; `found`: the chains' problem found so far. */
 interface RunGuard {
-  problem: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<string | null>;
+  problem: (group: SealGroup) => Promise<string | null>;
   problems: (groups: readonly SealGroup[]) => Promise<(string | null)[]>;
   found: () => string | null;
 }
@@ -946,7 +957,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     batch.seals = [];
     batch.rows = 0;
     if (seals.length === 0) return;
-    const problems = await guard(seals.map((seal) => ({ days: [seal.day], lines: seal.lines })));
+    const problems = await guard(seals.map((seal) => sealGroup([seal])));
     const held = seals.filter((_, i) => problems[i] === null);
     if (held.length > 0) await this.sealDays(held);
     const refused = seals.filter((_, i) => problems[i] !== null);
@@ -1109,11 +1120,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     from: number,
     to: number,
     hashKept: boolean,
-    guard: (days: readonly number[], lines: ReadonlyMap<number, string>) => Promise<ChainsAnswer> = (days, lines) => this.sealingProblem(days, lines, this.limits.readingChainLinks),
+    guard: (group: SealGroup) => Promise<ChainsAnswer> = (group) => this.sealingProblem(group, this.limits.readingChainLinks),
   ): Promise<ReconciledPeriod> {
     const { period, reconciling } = await this.readPeriod(sourceAccount, from, to, hashKept);
     const sealed = reconciling.seals.map((s) => s.day);
-    let answer = await guard(sealed, linesOf(reconciling.seals));
+    let answer = await guard(sealGroup(reconciling.seals));
     if (answer === null) {
       await this.sealDays(reconciling.seals);
       return period;
@@ -1175,9 +1186,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
    * then vouch only for links it holds unless taken out, not for those of a write committed while
    * the rows are read again (a seal, an access-log entry), which it would name as cut back.
    */
-  private async sealingProblem(days: readonly number[], lines: ReadonlyMap<number, string>, maxLinks?: number): Promise<ChainsAnswer> {
-    if (days.length === 0) return null;
-    const { rows, chains } = await this.sealingProblems([{ days, lines }], maxLinks);
+  private async sealingProblem(group: SealGroup, maxLinks?: number): Promise<ChainsAnswer> {
+    if (group.days.length === 0) return null;
+    const { rows, chains } = await this.sealingProblems([group], maxLinks);
     return rows[0] ?? chains;
   }
 
@@ -1196,7 +1207,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     return this.db.withSnapshot(
       async (q) => {
         const rows: (string | null)[] = [];
-        for (const group of groups) rows.push(await this.rowsNotAsProved(q, group.lines));
+        for (const group of groups) rows.push(await this.rowsNotAsProved(q, group));
         const held = groups.filter((g, i) => rows[i] === null && g.days.length > 0).flatMap((g) => g.days);
         if (held.length === 0) return { rows, chains: null, since: null };
         const since = jakartaDayStart(Math.min(...held));
@@ -1207,13 +1218,18 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   }
 
   /**
-   * Why rows `lines` (by payment id, each one's sealed line as proved) are not as proved on `q`, or
-   * null: each read again by its id (SEQ_CHUNK a statement) must have the very line (its values,
-   * its proof digest and its last event seq; its MAC holds then as it held) and its state must be
-   * its last event's there (reconciledHistoryProblems on `q`: the line and the event it was held to
-   * may have been read at different moments too). A row gone is not as proved either.
+   * Why the rows of `group` (its lines: by payment id, each one's sealed line as proved) are not as
+   * proved on `q`, or null: each read again by its id (SEQ_CHUNK a statement) must have the very
+   * line (its values, its proof digest and its last event seq; its MAC holds then as it held) and
+   * its state must be its last event's there (reconciledHistoryProblems on `q`: the line and the
+   * event it was held to may have been read at different moments too). A row gone is not as proved
+   * either. Each of its tags' days (tagDays) is read again too, ids only, as a reading reads it (a
+   * range of ix_payments_reconcile), and must hold those rows and no other: read by id alone, a
+   * payment deleted whole in SQL (its row, its events and their links) while the day was read and
+   * put back before this snapshot would be a row of the day the seal leaves out, its chains whole.
    */
-  private async rowsNotAsProved(q: Queryable, lines: ReadonlyMap<number, string>): Promise<string | null> {
+  private async rowsNotAsProved(q: Queryable, group: SealGroup): Promise<string | null> {
+    const lines = group.lines;
     const ids = [...lines.keys()];
     const moved: number[] = [];
     const history: string[] = [];
@@ -1226,13 +1242,32 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       moved.push(...chunk.filter((id) => !read.has(id)));
       for (const problem of await this.reconciledHistoryProblems(same, proving, q)) if (problem !== null) history.push(problem);
     }
+    const { unproved, away } = await this.tagDaysNotAsProved(q, group);
+    const named = new Set(moved);
+    moved.push(...away.filter((id) => !named.has(id)));
     const more = (n: number) => (n > NAMED_MOVED ? ` (and ${n - NAMED_MOVED} more)` : '');
     const problems = [
       ...(moved.length > 0 ? [`payments id ${moved.slice(0, NAMED_MOVED).join(', ')}${more(moved.length)} changed or gained a payment event after it was proved`] : []),
+      ...(unproved.length > 0 ? [`payments id ${unproved.slice(0, NAMED_MOVED).join(', ')}${more(unproved.length)} of the day was not among its rows proved (written, or deleted whole and put back, while the day was read)`] : []),
       ...(history.length > 0 ? [`where the audit chains are walked, ${history.slice(0, NAMED_MOVED).join('; ')}${more(history.length)}`] : []),
     ];
     if (problems.length === 0) return null;
-    return `${problems.join('; ')} (a writer in SQL putting a payment's deleted events back, or taking them out, between the two does that): the day is not sealed on that proof; a reading proves it again`;
+    return `${problems.join('; ')} (a writer in SQL taking a payment's events, or the whole payment, out or putting them back between the two does that): the day is not sealed on that proof; a reading proves it again`;
+  }
+
+  /**
+   * The rows of `group`'s tags' days (SealGroup.tagDays) on `q` against its rows as proved (its
+   * lines), one range statement a day: those there not proved (`unproved`), and those proved not
+   * there (`away`: gone, or their tag or time changed). Both empty for a group without tagDays.
+   */
+  private async tagDaysNotAsProved(q: Queryable, group: SealGroup): Promise<{ unproved: number[]; away: number[] }> {
+    const tagDays = group.tagDays ?? [];
+    if (tagDays.length === 0) return { unproved: [], away: [] };
+    // The reading's own index (readSpan): the range holds the ids, no row is looked up.
+    const sql = `SELECT id FROM payments${this.db.dialect === 'mysql' ? ' FORCE INDEX (ix_payments_reconcile)' : ''} WHERE source_account_tag = ? AND created_at >= ? AND created_at < ?`;
+    const there = new Set<number>();
+    for (const { tag, day } of tagDays) for (const row of await q.query<{ id: number | string }>(sql, [tag, jakartaDayStart(day), jakartaDayStart(day + 1)])) there.add(toNumber(row.id));
+    return { unproved: [...there].filter((id) => !group.lines.has(id)).sort((a, b) => a - b), away: [...group.lines.keys()].filter((id) => !there.has(id)) };
   }
 
   /**
@@ -1259,7 +1294,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       return rows.map((problem) => problem ?? chainProblem);
     };
     return {
-      problem: async (days, lines) => (found !== null || days.length === 0 ? found : (await problems([{ days, lines }]))[0]),
+      problem: async (group) => (found !== null || group.days.length === 0 ? found : (await problems([group]))[0]),
       problems,
       found: () => found,
     };
@@ -1309,7 +1344,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
           ? 'a payment of the day does not hold (changed in the database: marked on the reconciliation page), so the day cannot be sealed; restore it first'
           : undefined;
     if (unsealable !== undefined) return { found, sealed: false, checked, unsealable, tag, sealing };
-    const chainProblemNow = answerProblem(await this.sealingProblem([n], linesOf(seals as ProvedSeal[])));
+    const chainProblemNow = answerProblem(await this.sealingProblem({ ...sealGroup(seals as ProvedSeal[]), days: [n] }));
     if (chainProblemNow !== null) return { found, sealed: false, checked, unsealable: chainProblemNow, tag, sealing };
     if (!(await accept({ found, tag, sealing }))) return { found, sealed: false, checked, tag, sealing };
     this.#sealsWritten += await writeSeals(this.chain, this.sealer, this.clock(), seals as NewSeal[]);
