@@ -333,6 +333,33 @@ function keptLineHolds(line: KeptLine, row: KeptRow): boolean {
   );
 }
 
+/** The values of a kept day's row that its line holds and the payment made of it does not (ProvedRows.keepTails). */
+interface KeptTail {
+  digest: unknown;
+  seq: unknown;
+}
+
+/**
+ * Whether `row`, read without its line, is the very line that `made` was made of, with `tail`:
+ * each value the line holds (keptLineHolds' order) strictly equal to the one made of it, so a
+ * value of another type (a number read as text) is not the same either. What was made of a line
+ * holds its values as read (reconciled), and its tail was read off a row found to be that line.
+ */
+function sameAsMade(row: KeptRow, made: ReconciledPayment, tail: KeptTail): boolean {
+  return (
+    row.id === made.id &&
+    row.created_at === made.createdAt &&
+    row.state === made.state &&
+    row.amount === made.amount &&
+    row.transaction_id === made.transactionId &&
+    row.bank_transaction_id === made.bankTransactionId &&
+    row.bank_transaction_date === made.bankTransactionDate &&
+    row.bank_external_id === made.bankExternalId &&
+    row.digest === tail.digest &&
+    row.seq === tail.seq
+  );
+}
+
 /**
  * One statement of a reconciliation's read (`where` on the tag, `params`): its rows (`full`: with
  * every column a proof reads, ReconciledRow) and the span of created_at they cover whole
@@ -773,7 +800,9 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** Started on the first reconciliation, ended by close(). */
   #checks: ReconciliationChecks | null = null;
   /** The reconciliation's rows proved so far, by the exact values read (ProvedRows: why a changed row is never taken from it). */
-  readonly #proved = new ProvedRows<ReconciledPayment>(KEPT_PROOFS_LIMIT);
+  readonly #proved = new ProvedRows<ReconciledPayment, KeptTail>(KEPT_PROOFS_LIMIT);
+  /** Rows of kept days compared with their kept lines' text (keptLineHolds), since it started. */
+  #keptLinesCompared = 0;
   /** Reads the kept lines of a page opened again against its rows (keptPayments): one for every reading. */
   #keptLine: KeptLine | null = null;
   /** Rows proved one by one so far (account opened, MAC and history checked): what day seals spare. */
@@ -846,6 +875,11 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /** How many reconciliation rows this store proved one by one (opened and checked), since it started. */
   get rowsProvedOneByOne(): number {
     return this.#provedOneByOne;
+  }
+
+  /** How many rows of kept days this store compared with their kept lines' text (not with what was made of them: keptPayments), since it started. */
+  get keptLinesCompared(): number {
+    return this.#keptLinesCompared;
   }
 
   /**
@@ -1706,7 +1740,13 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
     if (placed !== rows.length) return null;
     const line = (this.#keptLine ??= new KeptLine());
     for (const [day, at] of days) {
-      if (!this.#proved.keptWholeAs(`${tag} ${day}`, account, at.length, (text, offset, length, k) => keptLineHolds(line.start(text, offset, length), rows[at[k]]))) return null;
+      const key = `${tag} ${day}`;
+      // Opened a third time: each row compared value by value with what was made of its line and its tail.
+      if (this.#proved.keptWholeAsMade(key, account, at.length, (made, tail, k) => sameAsMade(rows[at[k]], made, tail))) continue;
+      this.#keptLinesCompared += at.length;
+      if (!this.#proved.keptWholeAs(key, account, at.length, (text, offset, length, k) => keptLineHolds(line.start(text, offset, length), rows[at[k]]))) return null;
+      // Each row the very line kept: its values no payment holds are the line's, kept for the next opening.
+      if (!this.#proved.hasTails(key, account)) this.#proved.keepTails(key, account, at.map((i): KeptTail => ({ digest: rows[i].digest, seq: rows[i].seq })));
     }
     // A day kept whole that no row read is on now (its rows deleted) is not as kept either.
     const readTo = countedDays(span, rows, new Map());

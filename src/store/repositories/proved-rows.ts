@@ -30,9 +30,9 @@ import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
  * Bounded: beyond `limit` rows kept one by one, and beyond `limit` rows of kept days, the longest
  * kept are dropped (a month of a busy account is RECONCILE_LIMIT rows, a few hundred bytes each).
  */
-export class ProvedRows<V> {
+export class ProvedRows<V, T = unknown> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; ascii?: boolean; made?: readonly V[] }>();
+  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; ascii?: boolean; made?: readonly V[]; tails?: readonly T[] }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
@@ -100,6 +100,44 @@ export class ProvedRows<V> {
     this.#days.delete(key);
     this.#days.set(key, kept);
     return true;
+  }
+
+  /**
+   * Day `key` read without its lines, as keptWholeAs asks, answered from what was made of its rows
+   * when it was kept (dayMade) and their `tails` (keepTails: the values of each line that nothing
+   * made holds), not from its text: true when it is kept whole for `account` with `count` lines,
+   * both are kept, and `holds` finds the i-th row read to be what was made of the i-th line and its
+   * tail (every value of that line, so the very line: what the line holds is what was made of it
+   * and its tail); false otherwise, nothing told of the day (the caller asks keptWholeAs). No
+   * line's text is parsed: a month opened a third time compares its 50,000 rows value by value.
+   */
+  keptWholeAsMade(key: string, account: string, count: number, holds: (made: V, tail: T, i: number) => boolean): boolean {
+    const kept = this.#days.get(key);
+    if (kept === undefined || kept.account !== account || kept.lengths.length !== count) return false;
+    const { made, tails } = kept;
+    if (made === undefined || tails === undefined || made.length !== count || tails.length !== count) return false;
+    for (let i = 0; i < count; i += 1) if (!holds(made[i], tails[i], i)) return false;
+    this.#days.delete(key);
+    this.#days.set(key, kept);
+    return true;
+  }
+
+  /**
+   * Keeps, beside day `key` kept whole for `account` with what was made of its rows, each row's
+   * values its line holds and nothing made of it does (`tails`, in its lines' order), for
+   * keptWholeAsMade: given only for rows just found to be the very lines kept (keptWholeAs true).
+   * Dropped with the day, and whenever it is kept anew.
+   */
+  keepTails(key: string, account: string, tails: readonly T[]): void {
+    const kept = this.#days.get(key);
+    if (kept === undefined || kept.account !== account || kept.made === undefined || tails.length !== kept.lengths.length) return;
+    kept.tails = tails;
+  }
+
+  /** Whether day `key`, kept whole for `account`, has its rows' tails kept (keepTails). */
+  hasTails(key: string, account: string): boolean {
+    const kept = this.#days.get(key);
+    return kept?.account === account && kept.tails !== undefined;
   }
 
   /**
