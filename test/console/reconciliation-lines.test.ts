@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { StatementEntry } from '../../src/banks/types.js';
 import { translator } from '../../src/console/i18n.js';
-import { matchPeriod, type PeriodPayments } from '../../src/console/reconcile-period.js';
+import { matchPeriod, StatementMatches, type PeriodPayments } from '../../src/console/reconcile-period.js';
 import { reconciliationPage, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
 import { reconcileStatement } from '../../src/domain/transfers/statement-reconciliation.js';
 import type { MissingPayments, PaymentRecord, PaymentState } from '../../src/store/types.js';
@@ -186,5 +186,50 @@ describe('a payment changed in the database, in a reconciliation', () => {
     expect(shown('en')).not.to.contain('Every line matches').and.not.to.contain('Every statement line matches');
     expect(shown('id')).to.contain('SEGEL DIUBAH DI LUAR GERBANG').and.to.contain('menerimanya dengan gerbang audit accept-day');
     expect(shown('en')).to.contain('until an operator, after investigating, accepts it with gerbang audit accept-day');
+  });
+});
+
+describe('a page opened again with the same statement and payments (StatementMatches)', () => {
+  const paid = Array.from({ length: 50 }, (_, i) => Object.freeze(payment(i + 1, i % 7 === 0 ? 'FAILED' : 'SUCCESS')));
+  // The statement as the API's reader gives it: new objects at every reading.
+  const statement = (): StatementEntry[] => [...paid.slice(0, 40).map(debitOf), { date: '2026-11-20', type: 'DEBIT', amount: '777.00', description: 'KLIKBCA MANUAL' }];
+  const period = (rows: readonly PaymentRecord[]): PeriodPayments => ({ rows: [...rows], truncated: false, missing: [], unchecked: [] });
+
+  it('is not matched again: the last matching is given back for a statement read anew with the very same lines', () => {
+    const matches = new StatementMatches();
+    const first = matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches).reconciliation;
+    expect(matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches).reconciliation).to.equal(first);
+    expect(first).to.deep.equal(reconcileStatement(statement(), paid));
+  });
+
+  it('is matched anew when a statement line, a payment, the days not proved or the first day not read differ, and gives what a fresh matching gives', () => {
+    const matches = new StatementMatches();
+    const first = matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches).reconciliation;
+    const fresh = (got: ReturnType<typeof matchPeriod>, entries: StatementEntry[], rows: readonly PaymentRecord[], unproved = new Map<string, 'not-proved' | 'not-provable'>(), notReadFrom?: string) => {
+      expect(got.reconciliation).not.to.equal(first);
+      expect(got.reconciliation).to.deep.equal(reconcileStatement(entries, rows, unproved, notReadFrom));
+    };
+    // A line's amount, reference or pending mark changed at the bank.
+    for (const change of [{ amount: '1.00' }, { reference: 'INV-100003' }, { pending: true }, { description: 'TRSF E-BANKING DB' }]) {
+      const entries = statement();
+      entries[3] = { ...entries[3], ...change };
+      fresh(matchPeriod(period(paid), '2026-11-20', '2026-11-20', entries, matches), entries, paid);
+      matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches);
+    }
+    // A payment the store read anew (its state changed): another object.
+    const moved = [...paid];
+    moved[5] = Object.freeze(payment(6, 'UNKNOWN'));
+    fresh(matchPeriod(period(moved), '2026-11-20', '2026-11-20', statement(), matches), statement(), moved);
+    // The same objects, one not frozen (it could have been changed since): matched anew, and not kept.
+    const loose = [...paid];
+    loose[7] = payment(8, 'SUCCESS');
+    matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches);
+    const once = matchPeriod(period(loose), '2026-11-20', '2026-11-20', statement(), matches).reconciliation;
+    expect(matchPeriod(period(loose), '2026-11-20', '2026-11-20', statement(), matches).reconciliation).not.to.equal(once);
+    // Its day left to the seal sweep, or the period cut at the bound.
+    matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches);
+    fresh(matchPeriod({ ...period(paid), leftToSweep: { days: ['2026-11-20'], detail: 'left' } }, '2026-11-20', '2026-11-20', statement(), matches), statement(), paid, new Map([['2026-11-20', 'not-proved']]));
+    matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches);
+    fresh(matchPeriod({ ...period(paid), truncated: true, notReadFrom: '2026-11-20' }, '2026-11-20', '2026-11-20', statement(), matches), statement(), paid, new Map(), '2026-11-20');
   });
 });

@@ -8,7 +8,7 @@ import { jakartaDate } from '../../time/index.js';
 import { signedIn } from '../console-locals.js';
 import { BASE } from '../console-sessions.js';
 import { maskAccount, parseTypedDay } from '../format.js';
-import { matchPeriod, periodPayments } from '../reconcile-period.js';
+import { matchPeriod, periodPayments, StatementMatches } from '../reconcile-period.js';
 import type { Translate } from '../i18n.js';
 import { StatementReadError, type StatementReader } from '../statement-reader.js';
 import { reconciliationPage, type ReconciliationForm, type ReconciliationView } from '../views/reconciliation-page.js';
@@ -53,6 +53,8 @@ function checkForm(form: ReconciliationForm, today: string, t: Translate): { err
 export function reconciliationRoutes(deps: { store: Store; keys: KeyRing; statements: StatementReader; clock: () => number }): Router {
   const { store, keys, statements, clock } = deps;
   const router = Router();
+  // The last matching, for a page opened again with the same statement and payments.
+  const matches = new StatementMatches();
 
   router.get(`${BASE}/reconciliation`, async (req, res) => {
     const locals = signedIn(res);
@@ -115,7 +117,7 @@ export function reconciliationRoutes(deps: { store: Store; keys: KeyRing; statem
       res.status(status).type('html').send(reconciliationPage(ctx, { form, errors: [], readError: error, focus }));
       return;
     }
-    const matched = matchPeriod(await payments, checked.from, checked.to, statement.entries);
+    const matched = matchPeriod(await payments, checked.from, checked.to, statement.entries, matches);
     res.type('html').send(reconciliationPage(ctx, { form, errors: [], result: { bank: statement.bank, bankCode: statement.bankCode, ...matched, accepted: await accepted }, focus }));
   });
 
