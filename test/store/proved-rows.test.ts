@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ProvedRows } from '../../src/store/repositories/proved-rows.js';
-import { KeptLine, LINES_PER_PIECE, sealedDay } from '../../src/store/repositories/reconciliation-seals.js';
+import { LINES_PER_PIECE, sealedDay } from '../../src/store/repositories/reconciliation-seals.js';
 
 describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)', () => {
   it('gives back what was made of a row only while it is read with the very same line', () => {
@@ -66,57 +66,22 @@ describe('ProvedRows (rows a reconciliation proved, by their exact sealed lines)
     expect((proved.dayProof('tag 1', 'a', shifted) as boolean[]).filter(Boolean).length).to.be.below(12);
   });
 
-  it('gives a day kept whole to a reading without its lines only when each line it is asked of is the very line at its place, in every piece', () => {
+  it('gives what was made of a day kept whole, line for line, only to the account it was kept for, and takes a day read with no line for kept only when it was kept with none', () => {
     const proved = new ProvedRows<string>(1_000);
     const lines = Array.from({ length: 2 * LINES_PER_PIECE + 5 }, (_, i) => `#${i};${'x'.repeat(i % 7)}`);
-    proved.keepDay('tag 1', 'a', sealedDay(lines), lines);
-    const asked: number[] = [];
-    const same = (text: string, at: number, length: number, i: number) => (asked.push(i), text.slice(at, at + length) === lines[i]);
+    const made = lines.map((line) => `made of ${line}`);
+    proved.keepDay('tag 1', 'a', sealedDay(lines), lines, made);
     expect(proved.keepsWhole('tag 1', 'a')).to.equal(true);
-    expect(proved.keptWholeAs('tag 1', 'a', lines.length, same)).to.equal(true);
-    expect(asked).to.deep.equal(lines.map((_, i) => i));
-    // Another account, another count of rows, a line not as kept: not given.
-    expect([proved.keepsWhole('tag 1', 'b'), proved.keptWholeAs('tag 1', 'b', lines.length, same)]).to.deep.equal([false, false]);
-    expect(proved.keptWholeAs('tag 1', 'a', lines.length - 1, same)).to.equal(false);
-    expect(proved.keptWholeAs('tag 1', 'a', lines.length, (text, at, length, i) => i !== LINES_PER_PIECE + 1 && same(text, at, length, i))).to.equal(false);
-    expect(proved.keptWholeAs('tag 2', 'a', 0, same)).to.equal(false);
-    // A day whose text is not all ASCII is never read in place (KeptLine needs it): its lines are read.
-    const other = ['#1;2:ok', '#2;4:ÄÖ'];
-    proved.keepDay('tag 3', 'a', sealedDay(other), other);
-    expect(proved.keptWholeAs('tag 3', 'a', other.length, () => true)).to.equal(false);
-    expect(proved.dayProof('tag 3', 'a', other)).to.equal(true);
-  });
-
-  it('reads a kept line against values read without it (KeptLine): true only for the line the database writes of them, of ASCII texts and safe integers', () => {
-    const line = '#12;#1700000000000;7:SUCCESS~0:#4;~';
-    const reads = (id: unknown, at: unknown, state: unknown, btid: unknown, empty: unknown, seq: unknown, last: unknown, text = line) => {
-      const kept = new KeptLine().start(`\n${text}\n`, 1, text.length);
-      return kept.integer(id) && kept.integer(at) && kept.text(state) && kept.text(btid) && kept.text(empty) && kept.integer(seq) && kept.integer(last) && kept.ended;
-    };
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null)).to.equal(true);
-    // Each value changed, or of another kind, or null for empty (and the other way round).
-    expect(reads(13, 1_700_000_000_000, 'SUCCESS', null, '', 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_001, 'SUCCESS', null, '', 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESs', null, '', 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS ', null, '', 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', '', '', 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, null, 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', null, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, 0)).to.equal(false);
-    expect(reads('12', 1_700_000_000_000, 'SUCCESS', null, '', 4, null)).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 7, null, '', 4, null, '#12;#1700000000000;1:7~0:#4;~')).to.equal(false);
-    // Digits not as the database writes them (a leading zero) are not the integer.
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#012;#1700000000000;7:SUCCESS~0:#4;~')).to.equal(false);
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#12;#1700000000000;07:SUCCESS~0:#4;~')).to.equal(false);
-    // A text outside ASCII (its length in UTF-8 bytes; ProvedRows never hands such a line), an integer past 2^53 or below 0: not read in place.
-    expect(reads(12, 1_700_000_000_000, 'ÄÖ', null, '', 4, null, '#12;#1700000000000;4:ÄÖ~0:#4;~')).to.equal(false);
-    expect(reads(2 ** 53, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, `#${2 ** 53};#1700000000000;7:SUCCESS~0:#4;~`)).to.equal(false);
-    expect(reads(-1, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, '#-1;#1700000000000;7:SUCCESS~0:#4;~')).to.equal(false);
-    // -0 is no integer the database writes (its line says 0): not read as 0.
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', -0, null, '#12;#1700000000000;7:SUCCESS~0:#0;~')).to.equal(false);
-    // Nothing past the line, nothing left of it.
-    expect(reads(12, 1_700_000_000_000, 'SUCCESS', null, '', 4, null, `${line}~`)).to.equal(false);
-    const kept = new KeptLine().start(line, 0, line.length);
-    expect(kept.integer(12) && kept.integer(1_700_000_000_000) && kept.ended).to.equal(false);
+    expect(proved.dayProof('tag 1', 'a', lines)).to.equal(true);
+    expect(proved.dayMade('tag 1', 'a')).to.equal(made);
+    // Another account; kept without what was made, or with fewer made than lines: nothing given.
+    expect([proved.keepsWhole('tag 1', 'b'), proved.dayMade('tag 1', 'b')]).to.deep.equal([false, undefined]);
+    proved.keepDay('tag 2', 'a', sealedDay(lines), lines);
+    proved.keepDay('tag 3', 'a', sealedDay(lines), lines, made.slice(1));
+    expect([proved.dayMade('tag 2', 'a'), proved.dayMade('tag 3', 'a')]).to.deep.equal([undefined, undefined]);
+    // A day its rows are all gone from (read with no line) is kept only if it was kept with none.
+    expect(proved.dayProof('tag 1', 'a', [])).to.deep.equal([]);
+    proved.keepDay('tag 4', 'a', sealedDay([]), [], []);
+    expect(proved.dayProof('tag 4', 'a', [])).to.equal(true);
   });
 });

@@ -30,9 +30,9 @@ import { LINES_PER_PIECE, type SealedDay } from './reconciliation-seals.js';
  * Bounded: beyond `limit` rows kept one by one, and beyond `limit` rows of kept days, the longest
  * kept are dropped (a month of a busy account is RECONCILE_LIMIT rows, a few hundred bytes each).
  */
-export class ProvedRows<V, T = unknown> {
+export class ProvedRows<V> {
   readonly #kept = new Map<number, { line: string; made: V }>();
-  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; ascii?: boolean; made?: readonly V[]; tails?: readonly T[] }>();
+  readonly #days = new Map<string, { account: string; pieces: readonly string[]; lengths: Uint32Array; made?: readonly V[] }>();
   #dayRows = 0;
 
   /** @param limit how many rows are kept at most, one by one and in days each */
@@ -72,72 +72,9 @@ export class ProvedRows<V, T = unknown> {
     return true;
   }
 
-  /** Whether day `key` is kept whole as proved for `account` (keptWholeAs may then answer without its lines). */
+  /** Whether day `key` is kept whole as proved for `account` (a reading may then read its rows' lines alone: dayProof, dayMade). */
   keepsWhole(key: string, account: string): boolean {
     return this.#days.get(key)?.account === account;
-  }
-
-  /**
-   * Day `key` read without its lines: true when it is kept whole for `account` with `count` lines,
-   * its whole text ASCII (what KeptLine needs; checked once a day kept), and `holds` finds each,
-   * the i-th line of the day in (created_at, id) order, to be the very line kept at its place,
-   * `text` from `at` for `length` characters (KeptLine; the day then counts as kept last, as with
-   * dayProof); false at the first that does not hold, or for a text not all ASCII (the caller
-   * reads the lines and asks dayProof).
-   */
-  keptWholeAs(key: string, account: string, count: number, holds: (text: string, at: number, length: number, i: number) => boolean): boolean {
-    const kept = this.#days.get(key);
-    if (kept === undefined || kept.account !== account || kept.lengths.length !== count) return false;
-    // A string's UTF-8 bytes are as many as its characters only when each is ASCII (a native count, a few ms a month).
-    if (!(kept.ascii ??= kept.pieces.every((piece) => Buffer.byteLength(piece, 'utf8') === piece.length))) return false;
-    const { pieces, lengths } = kept;
-    for (let i = 0, at = 0; i < count; i += 1) {
-      if (i % LINES_PER_PIECE === 0) at = 0;
-      // Each line after its newline, as dayProof reads it.
-      if (!holds(pieces[Math.floor(i / LINES_PER_PIECE)], at + 1, lengths[i], i)) return false;
-      at += lengths[i] + 1;
-    }
-    this.#days.delete(key);
-    this.#days.set(key, kept);
-    return true;
-  }
-
-  /**
-   * Day `key` read without its lines, as keptWholeAs asks, answered from what was made of its rows
-   * when it was kept (dayMade) and their `tails` (keepTails: the values of each line that nothing
-   * made holds), not from its text: true when it is kept whole for `account` with `count` lines,
-   * both are kept, and `holds` finds the i-th row read to be what was made of the i-th line and its
-   * tail (every value of that line, so the very line: what the line holds is what was made of it
-   * and its tail); false otherwise, nothing told of the day (the caller asks keptWholeAs). No
-   * line's text is parsed: a month opened a third time compares its 50,000 rows value by value.
-   */
-  keptWholeAsMade(key: string, account: string, count: number, holds: (made: V, tail: T, i: number) => boolean): boolean {
-    const kept = this.#days.get(key);
-    if (kept === undefined || kept.account !== account || kept.lengths.length !== count) return false;
-    const { made, tails } = kept;
-    if (made === undefined || tails === undefined || made.length !== count || tails.length !== count) return false;
-    for (let i = 0; i < count; i += 1) if (!holds(made[i], tails[i], i)) return false;
-    this.#days.delete(key);
-    this.#days.set(key, kept);
-    return true;
-  }
-
-  /**
-   * Keeps, beside day `key` kept whole for `account` with what was made of its rows, each row's
-   * values its line holds and nothing made of it does (`tails`, in its lines' order), for
-   * keptWholeAsMade: given only for rows just found to be the very lines kept (keptWholeAs true).
-   * Dropped with the day, and whenever it is kept anew.
-   */
-  keepTails(key: string, account: string, tails: readonly T[]): void {
-    const kept = this.#days.get(key);
-    if (kept === undefined || kept.account !== account || kept.made === undefined || tails.length !== kept.lengths.length) return;
-    kept.tails = tails;
-  }
-
-  /** Whether day `key`, kept whole for `account`, has its rows' tails kept (keepTails). */
-  hasTails(key: string, account: string): boolean {
-    const kept = this.#days.get(key);
-    return kept?.account === account && kept.tails !== undefined;
   }
 
   /**
@@ -162,7 +99,7 @@ export class ProvedRows<V, T = unknown> {
   /**
    * What was made of each row of day `key` kept whole for `account`, in its lines' order, when it
    * was kept with them (keepDay); undefined otherwise. Handed out only for a day just found as
-   * kept (keptWholeAs true): each row then is the very line kept at its place, so what was made of
+   * kept (dayProof true): each row then is the very line kept at its place, so what was made of
    * it is what would be made of it again (a line holds every value made into it), and a month
    * opened again makes none of its 50,000 anew (each a young object with its strings, copied by
    * the collector while the page is built).
