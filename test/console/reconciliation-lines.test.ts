@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { StatementEntry } from '../../src/banks/types.js';
 import { translator } from '../../src/console/i18n.js';
 import { matchPeriod, StatementMatches, type PeriodPayments } from '../../src/console/reconcile-period.js';
-import { reconciliationPage, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
+import { reconciliationPage, resultsDrawn, SHOWN_LINES } from '../../src/console/views/reconciliation-page.js';
 import { reconcileStatement } from '../../src/domain/transfers/statement-reconciliation.js';
 import type { MissingPayments, PaymentRecord, PaymentState } from '../../src/store/types.js';
 import { paymentRecord } from '../support/payment-records.js';
@@ -231,5 +231,31 @@ describe('a page opened again with the same statement and payments (StatementMat
     fresh(matchPeriod({ ...period(paid), leftToSweep: { days: ['2026-11-20'], detail: 'left' } }, '2026-11-20', '2026-11-20', statement(), matches), statement(), paid, new Map([['2026-11-20', 'not-proved']]));
     matchPeriod(period(paid), '2026-11-20', '2026-11-20', statement(), matches);
     fresh(matchPeriod({ ...period(paid), truncated: true, notReadFrom: '2026-11-20' }, '2026-11-20', '2026-11-20', statement(), matches), statement(), paid, new Map(), '2026-11-20');
+  });
+});
+
+describe('the results of a matching drawn again (resultsDrawn)', () => {
+  const paid = Array.from({ length: 30 }, (_, i) => Object.freeze(payment(i + 1, 'SUCCESS')));
+  const reconciliation = reconcileStatement(paid.slice(0, 25).map(debitOf), paid);
+  const ctx = (lang: 'id' | 'en') => ({ t: translator(lang), lang, here: '/console/reconciliation' });
+  const result = { bank: 'bca', reconciliation, truncated: false };
+
+  it('are drawn once for the same matching, language, reader, line in focus and notes, and drawn anew when any of these differ', () => {
+    const first = resultsDrawn(ctx('en'), result, undefined);
+    expect(resultsDrawn(ctx('en'), { ...result }, undefined)).to.equal(first);
+    const others = [
+      resultsDrawn(ctx('id'), result, undefined),
+      resultsDrawn(ctx('en'), result, 3),
+      resultsDrawn({ ...ctx('en'), user: { username: 'auditor-1', role: 'auditor' } as never }, result, undefined),
+      resultsDrawn(ctx('en'), { ...result, unchecked: ['2026-11-20'] }, undefined),
+      resultsDrawn(ctx('en'), { ...result, reconciliation: reconcileStatement(paid.slice(0, 24).map(debitOf), paid) }, undefined),
+    ];
+    for (const other of others) expect(other).not.to.equal(first);
+    expect(others[0].text).to.contain('Cocok');
+    expect(others[1].text).to.contain('recon-focus');
+    expect(others[3].text).to.contain('data-unchecked-days="2026-11-20"');
+    expect(others[4].text).to.contain('data-count="gerbang-only">6<');
+    // The very text results would draw afresh.
+    expect(resultsDrawn(ctx('en'), { ...result, truncated: true }, undefined).text).to.contain('id="recon-truncated"');
   });
 });
