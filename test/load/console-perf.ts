@@ -244,17 +244,25 @@ async function sealAuditOf(url: string, transactionId: string): Promise<void> {
  * The bank's side of the reconciliation cases, standing in for the statement the API would read:
  * a debit for each payment seeded from the account in the period, as BCA words it. Built once per
  * account and period (a month is 45,000 lines: 40-90 ms to build, the bank's time, not Gerbang's),
- * so the figures are the console's and the database's.
+ * so the figures are the console's and the database's. Built as two copies whose every line and
+ * string are their own (as the API's reader parses each answer anew), handed out in turn: a page
+ * opened again is never given the very objects it matched last (reconcile-period.ts,
+ * StatementMatches, compares them value by value).
  */
 function seededStatements(end: number): StatementReader {
   const start = end - SPAN_DAYS * DAY;
   const step = Math.floor((SPAN_DAYS * DAY) / ROWS);
-  const built = new Map<string, ReturnType<StatementReader['read']>>();
+  const built = new Map<string, { copies: Promise<Awaited<ReturnType<StatementReader['read']>>[]>; reads: number }>();
   return {
-    read(accountNumber, from, to) {
+    async read(accountNumber, from, to) {
       const key = `${accountNumber} ${from} ${to}`;
-      if (!built.has(key)) built.set(key, build(accountNumber, from, to));
-      return built.get(key)!;
+      let kept = built.get(key);
+      if (kept === undefined) {
+        const made = build(accountNumber, from, to);
+        built.set(key, (kept = { copies: made.then((statement) => [statement, JSON.parse(JSON.stringify(statement)) as typeof statement]), reads: 0 }));
+      }
+      const copies = await kept.copies;
+      return copies[kept.reads++ % copies.length];
     },
   };
   async function build(accountNumber: string, from: string, to: string): ReturnType<StatementReader['read']> {
@@ -322,6 +330,8 @@ async function time(
   }
   const first = samples[0];
   const cpuFirst = cpu[0];
+  // GERBANG_PERF_SAMPLES=1: every run's time in its order, to tell the second opening from the noise.
+  if (process.env.GERBANG_PERF_SAMPLES === '1') console.log(`  ${path.slice(0, 40)}: ${samples.map((ms) => ms.toFixed(0)).join(' ')} (cpu ${cpu.map((ms) => ms.toFixed(0)).join(' ')})`);
   samples.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   const at = (p: number, sorted = samples) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
