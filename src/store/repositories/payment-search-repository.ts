@@ -311,7 +311,7 @@ function sealedLineSql(dialect: Dialect): string {
  * One statement of a reconciliation's read (`where` on the tag, `params`): its rows (`full`: with
  * every column a proof reads, ReconciledRow) and the span of created_at they cover whole
  * (`whole`: none left past the bound of `limit` rows). `keptRows`: its days were all kept whole as
- * proved and sealed when it was asked for, so it was read without lines (`keptRows`, `rows` empty).
+ * proved and sealed when it was asked for, so it was read with its lines alone (`keptRows`, `rows` empty).
  */
 interface ReconciledSpan {
   where: string;
@@ -325,7 +325,7 @@ interface ReconciledSpan {
   keptRows: KeptRow[] | null;
 }
 
-/** How a span is read: with every column a proof reads, with what is shown, or without its lines (every day of it kept whole). */
+/** How a span is read: with every column a proof reads, with what is shown, or with its lines alone (every day of it kept whole). */
 type SpanRead = 'full' | 'shown' | 'kept';
 
 /** A whole day of a span not proved by a trusted seal that holds: its rows' places, what they make as sealed, and how it stood (SqlPaymentSearchRepository.provedWithDays). */
@@ -1356,8 +1356,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // both is cut at the first day whose sealing differs from its first day's, so a sealed day is
       // never read with its rows' proof columns (since migration 032 each a lookup of its row).
       // A span of whole days each sealed and kept whole as proved (a page opened again) is read
-      // without its lines, each row compared in place with its kept line (keptPayments): the
-      // lines' CONCAT was most of the database's time of such a read.
+      // with its lines alone, each compared whole with the line kept (keptPayments): what is
+      // shown is not read, its payments are those made when it was kept.
       const keptWhole = (start: number, end: number) => {
         if (tag === null || hashKept || jakartaDayStart(jakartaDay(start)) !== start || jakartaDayStart(jakartaDay(end)) !== end) return false;
         for (let day = jakartaDay(start); jakartaDayStart(day) < end; day += 1) if (!this.#proved.keepsWhole(`${tag} ${day}`, sourceAccount)) return false;
@@ -1366,7 +1366,7 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
       // The end of the run of whole days from `start` on, up to `last`, each sealed and kept whole
       // as proved (a page opened again): `start` when its first day is not. Such a run is read in
       // one span, not RECONCILE_SPAN_MS at a time: no line of it is held (its rows are garbage
-      // once compared in place), and each span is a round of statements the page waits for (a
+      // once compared), and each span is a round of statements the page waits for (a
       // month was ten rounds, one after the other: on a loaded machine each waits for a core).
       const keptRun = (start: number, last: number): number => {
         if (tag === null || hashKept || jakartaDayStart(jakartaDay(start)) !== start) return start;
@@ -1570,8 +1570,8 @@ export class SqlPaymentSearchRepository implements PaymentSearchRepository {
   /**
    * The rows of one read of fromAccount (`where` on the tag), RECONCILE_LIMIT at most in created_at
    * order, span by span of `spanMs` at most, each cut where `cut` says (a span's end, and how it
-   * is read: with every column a proof reads, with what is shown, or without its lines; a span read
-   * without its lines may end past `spanMs`, up to `to`, the last argument), the next span asked for
+   * is read: with every column a proof reads, with what is shown, or with its lines alone; a span
+   * read so may end past `spanMs`, up to `to`, the last argument), the next span asked for
    * while one is proved; then 'truncated' when rows were left. A span's rows
    * are garbage once proved (most of a month opened again is in ProvedRows already): all of a
    * month held at once, every young-generation collection copied tens of megabytes of rows still
