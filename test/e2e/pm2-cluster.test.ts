@@ -203,9 +203,11 @@ describe('ecosystem.config.js under PM2', function () {
     }, 30_000).catch(() => []);
     expect(new Set(pids).size, `two different processes online: ${listed}`).to.equal(2);
     // Seen from the kernel, not from what a worker says of itself: the process holding the
-    // accepted end of each connection. PM2 hands new connections to its workers in turn.
+    // accepted end of each connection. PM2 hands new connections to its workers in turn, among
+    // those listening: a worker PM2 lists online may still be starting (its store opened before it
+    // listens), so new connections are made until both answered, for up to 30 s, not ten at once.
     const answeredBy = new Set<number>();
-    for (let i = 0; i < 10 && answeredBy.size < 2; i += 1) {
+    for (const until = Date.now() + 30_000; answeredBy.size < 2 && Date.now() < until; await new Promise((resolve) => setTimeout(resolve, answeredBy.size < 2 ? 100 : 0))) {
       const agent = new Agent({ keepAlive: true });
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
